@@ -1,0 +1,1 @@
+"""The ``lk-otel`` command line: ``demo``, ``check`` and ``report``."""
