@@ -1,0 +1,79 @@
+"""One agent turn (``agent_turn`` / ``assistant_turn``) read from its lk_otel attributes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lk_otel import semconv as sc
+from lk_otel.report.records import SpanRecord
+from lk_otel.report.values import flag, integer, number, text
+
+# the user's words on the turn span (only with PII allowed); not (yet) in lk_otel.semconv
+USER_INPUT_KEYS = ("lk.pii.user_input", "lk.user_input")  # livekit 1.8, livekit 1.2
+
+# every lk_otel.turn.* name; a turn span carrying none of them was not enriched
+TURN_KEYS = frozenset(
+    value for name, value in vars(sc).items() if name.startswith("TURN_") and isinstance(value, str)
+)
+
+
+def is_enriched_turn(record: SpanRecord) -> bool:
+    """An agent turn span carrying at least one ``lk_otel.turn.*`` attribute."""
+    return record.name in sc.TURN_SPAN_NAMES and not TURN_KEYS.isdisjoint(record.attributes)
+
+
+@dataclass(frozen=True)
+class TurnReport:
+    """One agent turn. Latencies and durations in seconds; ``None`` when not recorded."""
+
+    trace_id: str
+    span_id: str
+    start_ns: int
+    index: int | None
+    kind: str | None
+    user_text: str | None
+    e2e_latency: float | None
+    end_of_turn_delay: float | None
+    transcription_delay: float | None
+    on_user_turn_completed_delay: float | None
+    llm_ttft: float | None
+    tts_ttfb: float | None
+    latency_sum: float | None
+    llm_calls: int | None
+    tool_calls: int | None
+    input_tokens: int | None
+    output_tokens: int | None
+    cached_input_tokens: int | None
+    tts_characters: int | None
+    tts_audio_duration: float | None
+    interrupted: bool | None
+    cost: float | None
+
+    @classmethod
+    def from_record(cls, rec: SpanRecord) -> TurnReport:
+        """Read the lk_otel turn attributes of an agent turn span."""
+        a = rec.attributes
+        return cls(
+            trace_id=rec.trace_id,
+            span_id=rec.span_id,
+            start_ns=rec.start_ns,
+            index=integer(a, sc.TURN_INDEX),
+            kind=text(a, sc.TURN_KIND),
+            user_text=text(a, *USER_INPUT_KEYS),
+            e2e_latency=number(a, sc.TURN_E2E_LATENCY),
+            end_of_turn_delay=number(a, sc.TURN_END_OF_TURN_DELAY),
+            transcription_delay=number(a, sc.TURN_TRANSCRIPTION_DELAY),
+            on_user_turn_completed_delay=number(a, sc.TURN_ON_USER_TURN_COMPLETED_DELAY),
+            llm_ttft=number(a, sc.TURN_LLM_TTFT),
+            tts_ttfb=number(a, sc.TURN_TTS_TTFB),
+            latency_sum=number(a, sc.TURN_LATENCY_SUM),
+            llm_calls=integer(a, sc.TURN_LLM_CALLS),
+            tool_calls=integer(a, sc.TURN_TOOL_CALLS),
+            input_tokens=integer(a, sc.TURN_INPUT_TOKENS),
+            output_tokens=integer(a, sc.TURN_OUTPUT_TOKENS),
+            cached_input_tokens=integer(a, sc.TURN_CACHED_INPUT_TOKENS),
+            tts_characters=integer(a, sc.TURN_TTS_CHARACTERS),
+            tts_audio_duration=number(a, sc.TURN_TTS_AUDIO_DURATION),
+            interrupted=flag(a, sc.TURN_INTERRUPTED),
+            cost=number(a, sc.TURN_COST),
+        )
