@@ -18,8 +18,9 @@ def livekit_version() -> tuple[int, int, int]:
     """The installed livekit-agents version as a tuple."""
     from livekit.agents import __version__
 
-    parts = [int("".join(ch for ch in p if ch.isdigit()) or 0) for p in __version__.split(".")[:3]]
-    return (parts + [0, 0, 0])[0], (parts + [0, 0, 0])[1], (parts + [0, 0, 0])[2]
+    parts = [int("".join(ch for ch in p if ch.isdigit()) or 0) for p in __version__.split(".")]
+    major, minor, patch = [*parts, 0, 0, 0][:3]
+    return major, minor, patch
 
 
 @cache
@@ -28,7 +29,9 @@ def set_tracer_provider_accepts_allow_pii() -> bool:
     return "allow_pii" in inspect.signature(telemetry.set_tracer_provider).parameters
 
 
-def set_tracer_provider(provider: Any, *, metadata: dict[str, Any] | None, allow_pii: bool | None) -> None:
+def set_tracer_provider(
+    provider: Any, *, metadata: dict[str, Any] | None, allow_pii: bool | None
+) -> None:
     """livekit's ``set_tracer_provider``, passing only what this release accepts."""
     kwargs: dict[str, Any] = {"metadata": metadata}
     if allow_pii is not None and set_tracer_provider_accepts_allow_pii():
@@ -60,3 +63,161 @@ def job_identity(job: Any) -> dict[str, str]:
     except Exception:  # a job context without a job proto (console mode)
         pass
     return out
+
+
+# --- AgentSession / Agent construction (lk_otel.simulation) --------------------------
+
+
+def agent_turn_span_name() -> str:
+    """The reply span's name: livekit 1.3 renamed ``assistant_turn`` to ``agent_turn``."""
+    return "agent_turn" if livekit_version() >= (1, 3, 0) else "assistant_turn"
+
+
+@cache
+def _session_params() -> frozenset[str]:
+    from livekit.agents import AgentSession
+
+    return frozenset(inspect.signature(AgentSession.__init__).parameters)
+
+
+def vad_endpointing_session_options(
+    *,
+    endpointing_delay: float,
+    min_interruption_duration: float,
+    false_interruption_timeout: float,
+) -> dict[str, Any]:
+    """AgentSession keyword arguments for VAD endpointing without a turn-detector model.
+
+    Turn detection is left unset (None): with a VAD and no turn-detector model both
+    releases then end the user's turn by VAD silence plus ``endpointing_delay``.
+
+    1.8 takes a ``turn_handling`` dict (its flat keywords are deprecated and log a warning)
+    and otherwise defaults to a local turn-detector model and adaptive interruption, both
+    needing downloads or a network; 1.2 only has the flat keywords. 1.8 also ignores user
+    audio for 3 s after the agent starts speaking (AEC warm-up) unless told not to.
+    Preemptive generation keeps each release's default.
+    """
+    params = _session_params()
+    if "turn_handling" in params:
+        opts: dict[str, Any] = {
+            "turn_handling": {
+                "turn_detection": None,
+                "endpointing": {"min_delay": endpointing_delay},
+                "interruption": {
+                    "mode": "vad",
+                    "min_duration": min_interruption_duration,
+                    "false_interruption_timeout": false_interruption_timeout,
+                },
+            }
+        }
+    else:
+        opts = {
+            "min_endpointing_delay": endpointing_delay,
+            "min_interruption_duration": min_interruption_duration,
+            "false_interruption_timeout": false_interruption_timeout,
+        }
+    if "aec_warmup_duration" in params:
+        opts["aec_warmup_duration"] = None
+    return opts
+
+
+def agent_name_kwargs(agent_name: str) -> dict[str, Any]:
+    """Agent keyword arguments that name an Agent subclass (``lk.agent_label``).
+
+    1.8 takes ``id=``; 1.2 derives the label from the class path and has no such argument.
+    """
+    from livekit.agents import Agent
+
+    if "id" in inspect.signature(Agent.__init__).parameters:
+        return {"id": agent_name}
+    return {}
+
+
+# --- plugin stream plumbing (lk_otel.simulation) ----------------------------------------
+# Real livekit plugins read what is pushed to a stream from the base class's ``_input_ch``
+# and hand results to livekit through its ``_event_ch``; neither has a public accessor.
+
+
+def stream_input(stream: Any) -> Any:
+    """The channel a VADStream, RecognizeStream or SynthesizeStream reads its input from."""
+    return stream._input_ch
+
+
+def send_event(stream: Any, event: Any) -> None:
+    """Emit a VADEvent, SpeechEvent or ChatChunk from a plugin stream to livekit."""
+    stream._event_ch.send_nowait(event)
+
+
+def is_flush_sentinel(item: object) -> bool:
+    """Whether an input item is a stream's ``_FlushSentinel`` (end of segment), not data."""
+    return type(item).__name__ == "_FlushSentinel"
+
+
+def mark_tts_started(stream: Any) -> None:
+    """Start the TTSMetrics.ttfb clock, as a streaming plugin does when it sends text.
+
+    A streaming TTS that never calls it reports no TTSMetrics at all (1.2 and 1.8).
+    """
+    stream._mark_started()
+
+
+def streaming_stt_capabilities() -> Any:
+    """STTCapabilities of a streaming STT with interim results and, where known, flush.
+
+    1.8 added ``manual_flush``: the session then flushes the STT at VAD end of speech and
+    on close; an STT that answers the flush spares ``aclose()`` its 2 s transcript wait.
+    """
+    from livekit.agents import stt
+
+    fields = inspect.signature(stt.STTCapabilities).parameters
+    kwargs: dict[str, Any] = {"streaming": True, "interim_results": True}
+    if "manual_flush" in fields:
+        kwargs["manual_flush"] = True
+    return stt.STTCapabilities(**kwargs)
+
+
+def notify_playback_started(output: Any, created_at: float) -> None:
+    """Tell an audio output chain that playout of a segment began (wall-clock time).
+
+    1.8 starts transcript sync and agent-speaking timing on this callback; 1.2 has no such
+    callback and starts them at the first captured frame.
+    """
+    callback = getattr(output, "on_playback_started", None)
+    if callback is not None:
+        callback(created_at=created_at)
+
+
+# --- session events and usage (lk_otel.simulation) -----------------------------------
+
+
+def on_metrics_collected(session: Any, callback: Any) -> None:
+    """Subscribe to a session's raw per-request metrics (``metrics_collected``).
+
+    1.8 deprecates the event in favour of aggregates and logs a warning from
+    ``AgentSession.on``; the raw objects, with request and speech ids, are still emitted
+    and are what enrichment joins on, so subscribe through the emitter base class.
+    """
+    from livekit import rtc
+
+    rtc.EventEmitter.on(session, "metrics_collected", callback)
+
+
+def has_session_usage() -> bool:
+    """Whether AgentSession keeps usage totals itself (``session.usage``, 1.8)."""
+    from livekit.agents import AgentSession
+
+    return hasattr(AgentSession, "usage")
+
+
+def has_message_metrics() -> bool:
+    """Whether ChatMessage carries per-turn latency ``metrics`` (1.8)."""
+    from livekit.agents.llm import ChatMessage
+
+    return "metrics" in ChatMessage.model_fields
+
+
+def session_usage(session: Any, collector: Any) -> Any:
+    """A finished session's usage: ``session.usage`` (1.8), else the UsageCollector summary."""
+    if has_session_usage():
+        return session.usage
+    return collector.get_summary()

@@ -1,0 +1,20 @@
+"""OpenTelemetry for LiveKit Agents voice agents: why a turn was slow, what a call cost."""
+
+from __future__ import annotations
+
+from .configure.backends import OTLP, Console, File, Jaeger, Langfuse
+from .configure.errors import ConfigError
+from .configure.tracing import TracingHandle, setup_tracing
+
+__version__ = "0.1.0"
+__all__ = [
+    "OTLP",
+    "ConfigError",
+    "Console",
+    "File",
+    "Jaeger",
+    "Langfuse",
+    "TracingHandle",
+    "__version__",
+    "setup_tracing",
+]

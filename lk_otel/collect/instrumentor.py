@@ -1,0 +1,102 @@
+"""Subscribe to every ``AgentSession``'s events with no user code.
+
+``AgentSession.start`` is wrapped (as OpenTelemetry instrumentors do): before the original
+runs, a :class:`SessionFeed` subscribes to the session's events and is made current in a
+context variable, so the ``agent_session`` span started inside ``start()`` can pick it up.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from collections.abc import Collection
+from typing import Any
+
+import wrapt
+from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
+from opentelemetry.instrumentation.utils import unwrap
+
+from .. import _compat
+from .feed import EouTiming, SessionFeed
+from .usage import PerModelUsage, metric_model
+
+logger = logging.getLogger("lk_otel")
+
+CURRENT_FEED: contextvars.ContextVar[SessionFeed | None] = contextvars.ContextVar(
+    "lk_otel_session_feed", default=None
+)
+_MODULE = "livekit.agents.voice.agent_session"
+
+
+class LiveKitAgentsInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+    """Feeds session events (usage, STT audio, EOU timing) to lk_otel's span enrichment."""
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return ("livekit-agents >= 1.2",)
+
+    def _instrument(self, **kwargs: Any) -> None:
+        wrapt.wrap_function_wrapper(_MODULE, "AgentSession.start", _wrap_start)
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        from livekit.agents.voice.agent_session import AgentSession
+
+        unwrap(AgentSession, "start")
+
+
+async def _wrap_start(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    feed = SessionFeed()
+    try:
+        subscribe(instance, feed)
+    except Exception:  # never stop a session from starting
+        logger.warning("lk_otel: could not subscribe to session events", exc_info=True)
+    token = CURRENT_FEED.set(feed)
+    try:
+        return await wrapped(*args, **kwargs)
+    finally:
+        CURRENT_FEED.reset(token)
+
+
+def subscribe(session: Any, feed: SessionFeed) -> None:
+    """Wire ``session``'s events into ``feed`` (public event API only)."""
+    if _compat.has_session_usage_event():
+        latest: list[list[dict[str, Any]]] = [[]]
+        stt_seen = [0.0]
+
+        def on_usage(ev: Any) -> None:
+            rows = [u.model_dump() for u in ev.usage.model_usage]
+            latest[0] = rows
+            stt_total = sum(
+                r.get("audio_duration", 0.0) for r in rows if r.get("type") == "stt_usage"
+            )
+            if stt_total > stt_seen[0]:
+                feed.on_stt("", "", stt_total - stt_seen[0])
+                stt_seen[0] = stt_total
+
+        session.on("session_usage_updated", on_usage)
+        feed.usage_summary = lambda: list(latest[0])
+        # EOU timing is on the agent_turn span itself on these releases
+        return
+
+    from livekit.agents import metrics as lk_metrics
+
+    collector = PerModelUsage()
+
+    def on_metrics(ev: Any) -> None:
+        m = ev.metrics
+        collector.add(m)
+        if isinstance(m, lk_metrics.STTMetrics):
+            provider, model = metric_model(m)
+            feed.on_stt(provider, model, float(m.audio_duration))
+        elif isinstance(m, lk_metrics.EOUMetrics):
+            feed.on_eou(
+                EouTiming(
+                    end_of_turn_delay=float(m.end_of_utterance_delay),
+                    transcription_delay=float(m.transcription_delay),
+                    on_user_turn_completed_delay=float(m.on_user_turn_completed_delay),
+                    speech_id=m.speech_id,
+                    last_speaking_time=getattr(m, "last_speaking_time", None),
+                )
+            )
+
+    session.on("metrics_collected", on_metrics)
+    feed.usage_summary = collector.rows

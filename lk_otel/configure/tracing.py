@@ -1,0 +1,265 @@
+"""``setup_tracing()``: one call in the entrypoint, traces to every configured backend."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+
+from .. import _compat
+from ..enrich.options import EnrichOptions
+from ..enrich.pipeline import build_span_pipeline
+from ..export.factory import create_span_exporter
+from ..export.resilient import ResilientSpanExporter
+from .backends import Backend, ExportTarget, backend_from_name, backends_from_env
+from .env import Environ, environ, first_env, parse_bool, parse_positive_float
+from .errors import ConfigError
+from .lifecycle import at_exit, cancel_at_exit, register_job_flush, run_bounded
+from .resource import build_resource
+from .sampling import build_sampler
+
+logger = logging.getLogger("lk_otel")
+
+BackendArg = str | Backend | SpanExporter | Sequence["str | Backend | SpanExporter"] | None
+DEFAULT_FLUSH_TIMEOUT = 5.0
+
+
+@dataclass
+class TracingHandle:
+    """What ``setup_tracing()`` installed. Flush and shutdown are bounded and never raise."""
+
+    provider: TracerProvider | None
+    targets: list[ExportTarget] = field(default_factory=list)
+    exporters: list[ResilientSpanExporter] = field(default_factory=list)
+    flush_timeout: float = DEFAULT_FLUSH_TIMEOUT
+    meter_provider: Any | None = None
+    _closed: bool = False
+
+    @property
+    def enabled(self) -> bool:
+        """False when ``OTEL_SDK_DISABLED=true`` turned tracing off."""
+        return self.provider is not None
+
+    def force_flush(self, timeout: float | None = None) -> bool:
+        """Export everything ended so far; waits at most ``timeout`` seconds."""
+        if self.provider is None or self._closed:
+            return True
+        bound = self.flush_timeout if timeout is None else timeout
+        provider, meters = self.provider, self.meter_provider
+
+        def flush() -> bool:
+            ok = provider.force_flush(int(bound * 1000))
+            ok = all([e.force_flush() for e in self.exporters]) and ok
+            if meters is not None:
+                ok = meters.force_flush(int(bound * 1000)) and ok
+            return ok
+
+        return run_bounded("flush", flush, bound)
+
+    def shutdown(self, timeout: float | None = None) -> bool:
+        """Flush and stop the exporters; waits at most ``timeout`` seconds."""
+        if self.provider is None or self._closed:
+            return True
+        self._closed = True
+        cancel_at_exit(self._exit_hook)
+        bound = self.flush_timeout if timeout is None else timeout
+        provider, meters = self.provider, self.meter_provider
+
+        def stop() -> bool:
+            provider.shutdown()
+            if meters is not None:
+                meters.shutdown(timeout_millis=bound * 1000)
+            return True
+
+        return run_bounded("shutdown", stop, bound)
+
+    def _exit_hook(self) -> None:
+        self.shutdown()
+
+    def __repr__(self) -> str:
+        labels = ", ".join(t.label for t in self.targets) or "disabled"
+        return f"TracingHandle(backends=[{labels}])"
+
+
+_lock = threading.Lock()
+_active: tuple[tuple[Any, ...], TracingHandle] | None = None
+
+
+def setup_tracing(
+    backend: BackendArg = None,
+    *,
+    service_name: str | None = None,
+    service_version: str | None = None,
+    environment: str | None = None,
+    resource_attributes: Mapping[str, Any] | None = None,
+    sample_rate: float | None = None,
+    allow_pii: bool | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    langfuse: bool = True,
+    openinference: bool = True,
+    tags: Sequence[str] | None = None,
+    prices: Mapping[str, Any] | None = None,
+    metrics: bool = False,
+    flush_timeout: float = DEFAULT_FLUSH_TIMEOUT,
+    max_queue_size: int = 2048,
+    schedule_delay: float = 1.0,
+) -> TracingHandle:
+    """Configure OpenTelemetry for a LiveKit agent and install it in livekit-agents.
+
+    Call once in the entrypoint. ``backend`` is a name (``"langfuse"``, ``"jaeger"``,
+    ``"otlp"``, ``"console"``, ``"file"``), a backend object, an SDK ``SpanExporter``, or a
+    list of them; unset, it is chosen from the environment. A second call with the same
+    arguments (a reused worker process) returns the installed handle instead of stacking
+    exporters. Raises ``ConfigError`` naming the argument or variable at fault.
+    """
+    global _active
+    env_map: Environ = environ()
+    if (found := first_env(env_map, "OTEL_SDK_DISABLED")) and parse_bool(found[1], found[0]):
+        logger.info("lk_otel: OTEL_SDK_DISABLED=true, tracing is off")
+        return TracingHandle(provider=None)
+    flush_timeout = parse_positive_float(flush_timeout, "flush_timeout")
+    if max_queue_size < 1:
+        raise ConfigError(f"max_queue_size must be at least 1, got {max_queue_size}")
+    backends = _coerce_backends(backend, env_map)
+    targets = [(b, b.resolve(env_map)) for b in backends if isinstance(b, Backend)]
+    options = EnrichOptions.build(
+        allow_pii=_allow_pii(allow_pii, env_map),
+        langfuse=langfuse,
+        openinference=openinference,
+        tags=tags,
+        environment=environment,
+        release=service_version,
+        prices=prices,
+    )
+    resource = build_resource(
+        env_map,
+        service_name=service_name,
+        service_version=service_version,
+        environment=environment,
+        extra=resource_attributes,
+    )
+    sampler = build_sampler(env_map, sample_rate)
+    key = (
+        tuple(repr(t) + repr(sorted(t.headers.items())) for _, t in targets),
+        tuple(id(b) for b in backends if not isinstance(b, Backend)),
+        options,
+        resource.attributes.items().__repr__(),
+        repr(sampler),
+        repr(sorted((metadata or {}).items())),
+        metrics,
+    )
+    with _lock:
+        if _active is not None and _active[0] == key and not _active[1]._closed:
+            handle = _active[1]
+            register_job_flush(handle.force_flush, flush_timeout)
+            return handle
+        if _active is not None:
+            _active[1].shutdown()
+        handle = _build(
+            backends,
+            targets,
+            options,
+            resource,
+            sampler,
+            metadata,
+            flush_timeout,
+            max_queue_size,
+            schedule_delay,
+        )
+        if metrics:
+            from ..metrics.setup import attach_metrics
+
+            attach_metrics(handle, backends, env_map, resource)
+        _active = (key, handle)
+    register_job_flush(handle.force_flush, flush_timeout)
+    at_exit(handle._exit_hook)
+    return handle
+
+
+def _build(
+    backends: list[Backend | SpanExporter],
+    targets: list[tuple[Backend, ExportTarget]],
+    options: EnrichOptions,
+    resource: Any,
+    sampler: Any,
+    metadata: Mapping[str, Any] | None,
+    flush_timeout: float,
+    max_queue_size: int,
+    schedule_delay: float,
+) -> TracingHandle:
+    provider = TracerProvider(resource=resource, sampler=sampler)
+    exporters: list[ResilientSpanExporter] = []
+    downstream: list[BatchSpanProcessor] = []
+    raw = [(t.label, t.auth_hint, create_span_exporter(t)) for _, t in targets]
+    raw += [(type(b).__name__, None, b) for b in backends if isinstance(b, SpanExporter)]
+    for label, hint, exporter in raw:
+        resilient = ResilientSpanExporter(
+            exporter, label=label, max_held=max_queue_size * 2, auth_hint=hint
+        )
+        exporters.append(resilient)
+        downstream.append(
+            BatchSpanProcessor(
+                resilient,
+                max_queue_size=max_queue_size,
+                schedule_delay_millis=int(schedule_delay * 1000),
+                export_timeout_millis=int(flush_timeout * 1000),
+            )
+        )
+    provider.add_span_processor(build_span_pipeline(provider, downstream, options))
+    _compat.set_tracer_provider(
+        provider, metadata=dict(metadata) if metadata else None, allow_pii=options.allow_pii
+    )
+    logger.info(
+        "lk_otel: exporting traces to %s",
+        ", ".join(f"{t.label} ({t.endpoint or t.path or t.kind})" for _, t in targets)
+        or ", ".join(label for label, _, _ in raw),
+    )
+    return TracingHandle(
+        provider=provider,
+        targets=[t for _, t in targets],
+        exporters=exporters,
+        flush_timeout=flush_timeout,
+    )
+
+
+def _coerce_backends(backend: BackendArg, env: Environ) -> list[Backend | SpanExporter]:
+    if backend is None:
+        chosen: list[Backend | SpanExporter] = list(backends_from_env(env))
+        if not chosen:
+            from .backends import OTLP
+
+            logger.info(
+                "lk_otel: no backend configured; exporting OTLP/gRPC to localhost:4317 "
+                "(set LANGFUSE_* or OTEL_EXPORTER_OTLP_ENDPOINT, or pass backend=)"
+            )
+            chosen = [OTLP()]
+        return chosen
+    items = [backend] if isinstance(backend, str | Backend | SpanExporter) else list(backend)
+    if not items:
+        raise ConfigError("backend: the list is empty")
+    out: list[Backend | SpanExporter] = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(backend_from_name(item))
+        elif isinstance(item, Backend | SpanExporter):
+            out.append(item)
+        else:
+            raise ConfigError(
+                "backend: expected a name, a backend object or a SpanExporter, "
+                f"got {type(item).__name__}"
+            )
+    return out
+
+
+def _allow_pii(allow_pii: bool | None, env: Environ) -> bool:
+    """The argument, else ``LIVEKIT_TELEMETRY_ALLOW_PII``, else livekit's default (True)."""
+    if allow_pii is not None:
+        return bool(allow_pii)
+    if found := first_env(env, "LIVEKIT_TELEMETRY_ALLOW_PII"):
+        return parse_bool(found[1], found[0])
+    return True

@@ -1,0 +1,1 @@
+"""Enrich: livekit's spans gain the latency breakdown, usage, cost and backend mappings."""

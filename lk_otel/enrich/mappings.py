@@ -1,0 +1,70 @@
+"""Backend mappings: the keys Langfuse and OpenInference (Phoenix) read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import semconv as sc
+from .options import EnrichOptions
+
+_OI_KIND = {
+    sc.SPAN_LLM_REQUEST: "LLM",
+    sc.SPAN_AGENT_TURN: "AGENT",
+    sc.SPAN_ASSISTANT_TURN: "AGENT",
+    sc.SPAN_FUNCTION_TOOL: "TOOL",
+    sc.SPAN_AGENT_SESSION: "CHAIN",
+    sc.SPAN_USER_TURN: "CHAIN",
+    sc.SPAN_LLM_NODE: "CHAIN",
+    sc.SPAN_TTS_NODE: "CHAIN",
+    sc.SPAN_RESPONSE_LATENCY: "CHAIN",
+}
+
+
+def root_attributes(options: EnrichOptions, session_id: str, trace_name: str) -> dict[str, Any]:
+    """Set on every root span at start, so one call is one Langfuse / Phoenix session."""
+    out: dict[str, Any] = {}
+    if options.langfuse:
+        out[sc.LANGFUSE_SESSION_ID] = session_id
+        out[sc.LANGFUSE_TRACE_NAME] = trace_name
+        if options.tags:
+            out[sc.LANGFUSE_TRACE_TAGS] = list(options.tags)
+        if options.environment:
+            out[sc.LANGFUSE_ENVIRONMENT] = options.environment
+        if options.release:
+            out[sc.LANGFUSE_RELEASE] = options.release
+    if options.openinference:
+        out[sc.OI_SESSION_ID] = session_id
+    return out
+
+
+def span_kind_attributes(options: EnrichOptions, name: str) -> dict[str, Any]:
+    """``openinference.span.kind`` for the spans Phoenix should classify."""
+    if not options.openinference or name not in _OI_KIND:
+        return {}
+    return {sc.OPENINFERENCE_SPAN_KIND: _OI_KIND[name]}
+
+
+def llm_model_attributes(
+    options: EnrichOptions, attrs: Any, provider: str | None
+) -> dict[str, Any]:
+    """OpenInference model keys on ``llm_request`` (token counts stay on ``gen_ai.usage``)."""
+    if not options.openinference:
+        return {}
+    out: dict[str, Any] = {}
+    if model := attrs.get(sc.GEN_AI_REQUEST_MODEL):
+        out[sc.OI_LLM_MODEL_NAME] = model
+    if provider:
+        out[sc.OI_LLM_PROVIDER] = provider
+    return out
+
+
+def user_attributes(options: EnrichOptions, identity: str | None) -> dict[str, Any]:
+    """The participant identity, only when PII is allowed."""
+    if not identity or not options.allow_pii:
+        return {}
+    out: dict[str, Any] = {}
+    if options.langfuse:
+        out[sc.LANGFUSE_USER_ID] = identity
+    if options.openinference:
+        out[sc.OI_USER_ID] = identity
+    return out

@@ -1,0 +1,63 @@
+"""Per-session and per-turn accumulators, filled as child spans end."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from ..collect.feed import SessionFeed
+from .extract import LlmCall, TtsCall
+
+
+@dataclass(frozen=True)
+class TurnSummary:
+    """The numbers of one finished agent turn (also what the metrics record)."""
+
+    index: int
+    kind: str
+    agent_name: str | None
+    e2e_latency: float | None
+    end_of_turn_delay: float | None
+    transcription_delay: float | None
+    on_user_turn_completed_delay: float | None
+    llm_ttft: float | None
+    tts_ttfb: float | None
+    latency_sum: float | None
+    llm_calls: int
+    tool_calls: int
+    input_tokens: int
+    output_tokens: int
+    cached_input_tokens: int
+    tts_characters: int
+    tts_audio_duration: float
+    interrupted: bool
+    cost: float | None
+    llm: tuple[LlmCall, ...] = ()
+    tts: tuple[TtsCall, ...] = ()
+
+
+@dataclass
+class TurnState:
+    """An agent turn still open."""
+
+    index: int
+    start_ns: int
+    llm: list[LlmCall] = field(default_factory=list)
+    tts: list[TtsCall] = field(default_factory=list)
+    tool_calls: int = 0
+    speaking_start_ns: int | None = None
+
+
+@dataclass
+class SessionState:
+    """An ``agent_session`` still open."""
+
+    session_id: str
+    start_ns: int
+    feed: SessionFeed | None
+    agent_name: str | None = None
+    turns_started: int = 0
+    user_turns_ended: int = 0
+    last_user_speaking: float | None = None
+    summaries: list[TurnSummary] = field(default_factory=list)
+    speaking_starts: deque[int] = field(default_factory=lambda: deque(maxlen=16))

@@ -1,0 +1,1 @@
+"""Export: the official OTLP, file and console exporters, made safe for a live call."""

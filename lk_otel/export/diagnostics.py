@@ -1,0 +1,95 @@
+"""Turn the OTLP exporters' log lines into one plain-words cause per failure.
+
+The official exporters report a failed batch only through their loggers, once per batch
+and once per retry. While one of our exports runs, those records are captured on the
+calling thread instead of printed, so the caller can say once, in plain words, what is
+wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+# loggers the official OTLP exporters write their per-batch failures to
+EXPORTER_LOGGERS = (
+    "opentelemetry.exporter.otlp.proto.grpc.exporter",
+    "opentelemetry.exporter.otlp.proto.grpc.trace_exporter",
+    "opentelemetry.exporter.otlp.proto.grpc.metric_exporter",
+    "opentelemetry.exporter.otlp.proto.http.trace_exporter",
+    "opentelemetry.exporter.otlp.proto.http.metric_exporter",
+    "opentelemetry.exporter.otlp.proto.http._common",
+    "opentelemetry.exporter.otlp.common.http",
+)
+
+_local = threading.local()
+
+
+class _CaptureFilter(logging.Filter):
+    """Diverts records to the capture active on this thread, if any."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        sink: list[str] | None = getattr(_local, "sink", None)
+        if sink is None:
+            return True
+        sink.append(record.getMessage())
+        return False
+
+
+_FILTER = _CaptureFilter()
+
+
+def install() -> None:
+    """Attach the capture filter to the exporters' loggers (idempotent)."""
+    for name in EXPORTER_LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+
+
+@contextmanager
+def capture() -> Iterator[list[str]]:
+    """Collect, instead of printing, what the exporters log on this thread."""
+    previous = getattr(_local, "sink", None)
+    sink: list[str] = []
+    _local.sink = sink
+    try:
+        yield sink
+    finally:
+        _local.sink = previous
+
+
+_HTTP_CODE = re.compile(r"code: (\d{3})")
+_GRPC_CODE = re.compile(r"StatusCode\.([A-Z_]+)|error code: ([A-Z_]+)")
+
+
+def describe(messages: list[str], *, auth_hint: str | None = None) -> str:
+    """One sentence naming the likely cause of a failed export."""
+    text = " ".join(messages)
+    lowered = text.lower()
+    status = _HTTP_CODE.search(text)
+    code = int(status.group(1)) if status else None
+    grpc = _GRPC_CODE.search(text)
+    grpc_code = (grpc.group(1) or grpc.group(2)) if grpc else None
+    hint = f"; check {auth_hint}" if auth_hint else "; check the headers"
+    if code in (401, 403) or grpc_code in ("UNAUTHENTICATED", "PERMISSION_DENIED"):
+        what = f"HTTP {code}" if code else grpc_code
+        return f"the backend rejected the credentials ({what}){hint}"
+    if code == 404 or grpc_code == "UNIMPLEMENTED":
+        return "the endpoint path does not exist (404): check the endpoint URL and protocol"
+    if code == 413:
+        return "the backend refused the batch as too large (HTTP 413)"
+    if "ssl" in lowered or "certificate" in lowered or "tls" in lowered or "handshake" in lowered:
+        return "the TLS handshake failed: check https/http, the certificate and insecure="
+    if "refused" in lowered or "failed to connect" in lowered or "connection" in lowered:
+        return "connection refused or dropped: is the backend running and reachable?"
+    if "timeout" in lowered or "timed out" in lowered or "deadline" in lowered:
+        return "the backend did not answer in time (timeout)"
+    if code:
+        return f"the backend answered HTTP {code}"
+    if grpc_code:
+        return f"the backend answered gRPC {grpc_code}"
+    return text[:200] or "the export failed for an unknown reason"
