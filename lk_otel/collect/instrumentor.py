@@ -58,7 +58,7 @@ async def _wrap_start(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> An
 
 def subscribe(session: Any, feed: SessionFeed) -> None:
     """Wire ``session``'s events into ``feed`` (public event API only)."""
-    if _compat.has_session_usage_event():
+    if _compat.has_session_usage():
         latest: list[list[dict[str, Any]]] = [[]]
         stt_seen = [0.0]
 

@@ -158,7 +158,7 @@ class EnrichingSpanProcessor(SpanProcessor):
         session_id = _job_session_id() or f"lk-{uuid.uuid4().hex[:20]}"
         state = SessionState(session_id=session_id, start_ns=span.start_time or 0, feed=feed)
         self._sessions[sid] = state
-        if feed is not None and not _compat.has_session_usage_event():
+        if feed is not None and not _compat.has_session_usage():
             feed.eou_listeners.append(lambda timing: self._on_late_eou(sid, timing))
         return state
 
@@ -247,7 +247,7 @@ class EnrichingSpanProcessor(SpanProcessor):
         state.user_turns_ended += 1
         if state.feed is not None:
             out[sc.USER_STT_AUDIO_DURATION] = state.feed.take_stt_audio()
-            if transcription is None and not _compat.has_session_usage_event():
+            if transcription is None and not _compat.has_session_usage():
                 # livekit 1.2 reports this turn's EOU metrics only after the span ended
                 return None, _Held(span, out, node.session, time.monotonic() + HOLD_SECONDS)
         return out, None
