@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from opentelemetry.sdk.trace import ReadableSpan
 
 # the attributes worth a glance, in the order printed
@@ -36,3 +38,13 @@ def format_span(span: ReadableSpan) -> str:
 
 def _fmt(value: object) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+class Stdout:
+    """Writes to whatever ``sys.stdout`` is at the time (the SDK binds it at import)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()

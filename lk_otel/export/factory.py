@@ -6,7 +6,7 @@ from opentelemetry.sdk.metrics.export import MetricExporter
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SpanExporter
 
 from ..configure.backends import ExportTarget
-from .console import format_span
+from .console import Stdout, format_span
 
 
 def _compression(name: str | None, *, grpc: bool) -> object | None:
@@ -28,7 +28,7 @@ def _compression(name: str | None, *, grpc: bool) -> object | None:
 def create_span_exporter(target: ExportTarget) -> SpanExporter:
     """The official exporter for ``target`` (OTLP gRPC/HTTP, OTLP/JSON file or console)."""
     if target.kind == "console":
-        return ConsoleSpanExporter(formatter=format_span)
+        return ConsoleSpanExporter(out=Stdout(), formatter=format_span)
     if target.kind == "file":
         from opentelemetry.exporter.otlp.json.file import FileSpanExporter
 
