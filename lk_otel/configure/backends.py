@@ -9,9 +9,13 @@ naming the argument or variable at fault. Nothing here opens a connection.
 from __future__ import annotations
 
 import base64
+import logging
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
+
+from opentelemetry.sdk.trace.export import SpanExporter
 
 from .env import (
     Environ,
@@ -183,6 +187,9 @@ class Jaeger(OTLP):
     name: str = "jaeger"
     read_env: bool = False
 
+    def resolve(self, env: Environ, signal: Signal = "traces") -> ExportTarget | None:  # type: ignore[override]
+        return None if signal == "metrics" else super().resolve(env, signal)  # traces only
+
 
 @dataclass(frozen=True, repr=False)
 class Langfuse(Backend):
@@ -303,3 +310,34 @@ def _key(value: str | None, arg: str, env: Environ, var: str) -> str:
     if not value:
         raise ConfigError(f"langfuse: missing {arg} (pass {arg}= or set {var})")
     return value.strip()
+
+
+BackendArg = str | Backend | SpanExporter | Sequence[str | Backend | SpanExporter] | None
+
+
+def coerce_backends(backend: BackendArg, env: Environ) -> list[Backend | SpanExporter]:
+    """The ``backend=`` argument as a list; unset, chosen from the environment."""
+    if backend is None:
+        chosen: list[Backend | SpanExporter] = list(backends_from_env(env))
+        if not chosen:
+            logging.getLogger("lk_otel").info(
+                "lk_otel: no backend configured; exporting OTLP/gRPC to localhost:4317 "
+                "(set LANGFUSE_* or OTEL_EXPORTER_OTLP_ENDPOINT, or pass backend=)"
+            )
+            chosen = [OTLP()]
+        return chosen
+    items = [backend] if isinstance(backend, str | Backend | SpanExporter) else list(backend)
+    if not items:
+        raise ConfigError("backend: the list is empty")
+    out: list[Backend | SpanExporter] = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(backend_from_name(item))
+        elif isinstance(item, Backend | SpanExporter):
+            out.append(item)
+        else:
+            raise ConfigError(
+                "backend: expected a name, a backend object or a SpanExporter, "
+                f"got {type(item).__name__}"
+            )
+    return out

@@ -16,7 +16,7 @@ from ..enrich.options import EnrichOptions
 from ..enrich.pipeline import build_span_pipeline
 from ..export.factory import create_span_exporter
 from ..export.resilient import ResilientSpanExporter
-from .backends import Backend, ExportTarget, backend_from_name, backends_from_env
+from .backends import Backend, BackendArg, ExportTarget, coerce_backends
 from .env import Environ, environ, first_env, parse_bool, parse_positive_float
 from .errors import ConfigError
 from .lifecycle import at_exit, cancel_at_exit, register_job_flush, run_bounded
@@ -25,7 +25,6 @@ from .sampling import build_sampler
 
 logger = logging.getLogger("lk_otel")
 
-BackendArg = str | Backend | SpanExporter | Sequence["str | Backend | SpanExporter"] | None
 DEFAULT_FLUSH_TIMEOUT = 5.0
 
 
@@ -38,6 +37,7 @@ class TracingHandle:
     exporters: list[ResilientSpanExporter] = field(default_factory=list)
     flush_timeout: float = DEFAULT_FLUSH_TIMEOUT
     meter_provider: Any | None = None
+    processor: Any | None = None
     _closed: bool = False
 
     @property
@@ -125,7 +125,7 @@ def setup_tracing(
     flush_timeout = parse_positive_float(flush_timeout, "flush_timeout")
     if max_queue_size < 1:
         raise ConfigError(f"max_queue_size must be at least 1, got {max_queue_size}")
-    backends = _coerce_backends(backend, env_map)
+    backends = coerce_backends(backend, env_map)
     targets = [(b, b.resolve(env_map)) for b in backends if isinstance(b, Backend)]
     options = EnrichOptions.build(
         allow_pii=_allow_pii(allow_pii, env_map),
@@ -210,7 +210,8 @@ def _build(
                 export_timeout_millis=int(flush_timeout * 1000),
             )
         )
-    provider.add_span_processor(build_span_pipeline(provider, downstream, options))
+    processor = build_span_pipeline(provider, downstream, options)
+    provider.add_span_processor(processor)
     _compat.set_tracer_provider(
         provider, metadata=dict(metadata) if metadata else None, allow_pii=options.allow_pii
     )
@@ -224,36 +225,8 @@ def _build(
         targets=[t for _, t in targets],
         exporters=exporters,
         flush_timeout=flush_timeout,
+        processor=processor,
     )
-
-
-def _coerce_backends(backend: BackendArg, env: Environ) -> list[Backend | SpanExporter]:
-    if backend is None:
-        chosen: list[Backend | SpanExporter] = list(backends_from_env(env))
-        if not chosen:
-            from .backends import OTLP
-
-            logger.info(
-                "lk_otel: no backend configured; exporting OTLP/gRPC to localhost:4317 "
-                "(set LANGFUSE_* or OTEL_EXPORTER_OTLP_ENDPOINT, or pass backend=)"
-            )
-            chosen = [OTLP()]
-        return chosen
-    items = [backend] if isinstance(backend, str | Backend | SpanExporter) else list(backend)
-    if not items:
-        raise ConfigError("backend: the list is empty")
-    out: list[Backend | SpanExporter] = []
-    for item in items:
-        if isinstance(item, str):
-            out.append(backend_from_name(item))
-        elif isinstance(item, Backend | SpanExporter):
-            out.append(item)
-        else:
-            raise ConfigError(
-                "backend: expected a name, a backend object or a SpanExporter, "
-                f"got {type(item).__name__}"
-            )
-    return out
 
 
 def _allow_pii(allow_pii: bool | None, env: Environ) -> bool:

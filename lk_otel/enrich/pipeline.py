@@ -85,6 +85,7 @@ class EnrichingSpanProcessor(SpanProcessor):
         self._redact = not options.allow_pii and not _compat.set_tracer_provider_accepts_allow_pii()
         self._failed_once = False
         self.turn_listeners: list[Callable[[TurnSummary], None]] = []
+        self.user_turn_listeners: list[Callable[[float, str | None], None]] = []
 
     # --- SpanProcessor ------------------------------------------------------------
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
@@ -246,7 +247,10 @@ class EnrichingSpanProcessor(SpanProcessor):
             return out, None
         state.user_turns_ended += 1
         if state.feed is not None:
-            out[sc.USER_STT_AUDIO_DURATION] = state.feed.take_stt_audio()
+            stt_audio = state.feed.take_stt_audio()
+            out[sc.USER_STT_AUDIO_DURATION] = stt_audio
+            for listener in self.user_turn_listeners:
+                listener(stt_audio, state.agent_name)
             if transcription is None and not _compat.has_session_usage():
                 # livekit 1.2 reports this turn's EOU metrics only after the span ended
                 return None, _Held(span, out, node.session, time.monotonic() + HOLD_SECONDS)
@@ -263,6 +267,7 @@ class EnrichingSpanProcessor(SpanProcessor):
             )
         eou = state.feed.eou_for(attrs.get(sc.LK_SPEECH_ID)) if state.feed is not None else None
         agent = attrs.get(sc.GEN_AI_AGENT_NAME) or attrs.get(sc.LK_AGENT_LABEL) or state.agent_name
+        state.agent_name = str(agent) if agent else None
         summary = summarize_turn(
             attrs,
             turn,

@@ -1,0 +1,1 @@
+"""Metrics: live per-turn latency histograms and usage counters over OTLP."""

@@ -1,0 +1,105 @@
+"""``setup_metrics()``: a MeterProvider exporting over OTLP, fed live by the enrichment."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry import metrics as metrics_api
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import Resource
+
+from ..configure.backends import Backend, BackendArg, coerce_backends
+from ..configure.env import Environ, environ
+from ..configure.resource import build_resource
+from ..export.factory import create_metric_exporter
+from .instruments import views
+from .recorder import TurnMetricsRecorder
+
+logger = logging.getLogger("lk_otel")
+_lock = threading.Lock()
+_global_set = False
+
+
+def build_meter_provider(
+    backends: list[Any], env: Environ, resource: Resource, export_interval: float | None = None
+) -> tuple[MeterProvider, TurnMetricsRecorder]:
+    """A MeterProvider with one periodic reader per backend that takes metrics.
+
+    Backends that take traces only (Langfuse, Jaeger) are skipped with a one-line note.
+    ``OTEL_METRIC_EXPORT_INTERVAL`` applies when ``export_interval`` is None.
+    """
+    readers = []
+    for backend in backends:
+        if not isinstance(backend, Backend):
+            continue  # a SpanExporter instance carries traces only
+        target = backend.resolve(env, "metrics")
+        if target is None:
+            logger.info("lk_otel: %s takes traces only; metrics are not sent there", backend.name)
+            continue
+        readers.append(
+            PeriodicExportingMetricReader(
+                create_metric_exporter(target),
+                export_interval_millis=export_interval * 1000 if export_interval else None,
+            )
+        )
+    provider = MeterProvider(resource=resource, metric_readers=readers, views=views())
+    return provider, TurnMetricsRecorder(provider.get_meter("lk_otel"))
+
+
+def install_global(provider: MeterProvider) -> bool:
+    """Make ``provider`` the global one, so livekit's own ``lk.agents.*`` instruments (on
+    ``get_meter("livekit-agents")``) reach the same backends. OpenTelemetry allows this once
+    per process; returns False (and logs once) when another provider was set first."""
+    global _global_set
+    with _lock:
+        if _global_set:
+            logger.info(
+                "lk_otel: a global MeterProvider is already set; livekit's own "
+                "lk.agents.* metrics keep going to the first one"
+            )
+            return False
+        metrics_api.set_meter_provider(provider)
+        _global_set = True
+        return True
+
+
+def setup_metrics(
+    backend: BackendArg = None,
+    *,
+    service_name: str | None = None,
+    service_version: str | None = None,
+    environment: str | None = None,
+    resource_attributes: Mapping[str, Any] | None = None,
+    export_interval: float | None = None,
+) -> MeterProvider:
+    """Metrics without tracing: livekit's ``lk.agents.*`` instruments to the backends.
+
+    The per-turn ``lk_otel.*`` instruments need the span enrichment: use
+    ``setup_tracing(metrics=True)`` for those.
+    """
+    env = environ()
+    backends = coerce_backends(backend, env)
+    resource = build_resource(
+        env,
+        service_name=service_name,
+        service_version=service_version,
+        environment=environment,
+        extra=resource_attributes,
+    )
+    provider, _ = build_meter_provider(backends, env, resource, export_interval)
+    install_global(provider)
+    return provider
+
+
+def attach_metrics(handle: Any, backends: list[Any], env: Environ, resource: Resource) -> None:
+    """Give a tracing handle a MeterProvider whose recorder hears every enriched turn."""
+    provider, recorder = build_meter_provider(backends, env, resource)
+    install_global(provider)
+    handle.meter_provider = provider
+    if handle.processor is not None:
+        handle.processor.turn_listeners.append(recorder.on_turn)
+        handle.processor.user_turn_listeners.append(recorder.on_user_turn)
