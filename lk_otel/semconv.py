@@ -44,6 +44,7 @@ LK_LLM_METRICS = "lk.llm_metrics"
 LK_TTS_METRICS = "lk.tts_metrics"
 LK_TTS_STREAMING = "lk.tts.streaming"
 LK_AGENT_LABEL = "lk.agent_label"
+LK_USER_INPUT_KEYS = ("lk.pii.user_input", "lk.user_input")  # 1.8, 1.2; only with PII allowed
 GEN_AI_AGENT_NAME = "gen_ai.agent.name"
 GEN_AI_PROVIDER_NAME = "gen_ai.provider.name"
 GEN_AI_REQUEST_MODEL = "gen_ai.request.model"
@@ -52,7 +53,7 @@ GEN_AI_USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
 GEN_AI_USAGE_CACHE_READ = "gen_ai.usage.cache_read.input_tokens"
 
 # --- lk_otel: agent turn (agent_turn / assistant_turn) --------------------------------
-TURN_INDEX = "lk_otel.turn.index"
+TURN_INDEX = "lk_otel.turn.index"  # 1-based, every agent turn of the session
 TURN_KIND = "lk_otel.turn.kind"  # "reply" (answers a user turn) or "greeting" / "say"
 TURN_E2E_LATENCY = "lk_otel.turn.e2e_latency"
 TURN_END_OF_TURN_DELAY = "lk_otel.turn.end_of_turn_delay"
@@ -69,7 +70,8 @@ TURN_CACHED_INPUT_TOKENS = "lk_otel.turn.cached_input_tokens"
 TURN_TTS_CHARACTERS = "lk_otel.turn.tts_characters"
 TURN_TTS_AUDIO_DURATION = "lk_otel.turn.tts_audio_duration"
 TURN_INTERRUPTED = "lk_otel.turn.interrupted"
-TURN_COST = "lk_otel.turn.cost"
+TURN_COST = "lk_otel.turn.cost"  # in the currency of the prices= given
+TURN_SESSION_ID = "lk_otel.session.id"  # also on every turn, so live calls group by session
 
 # --- lk_otel: llm_node -----------------------------------------------------------------
 LLM_TTFT = "lk_otel.llm.ttft"

@@ -281,7 +281,7 @@ class EnrichingSpanProcessor(SpanProcessor):
             waterfall.emit(self._tracer, span.context, *stages)
         for listener in self.turn_listeners:
             listener(summary)
-        return turn_attributes(summary)
+        return turn_attributes(summary, state.session_id)
 
     def _session(self, span: ReadableSpan, state: SessionState) -> dict[str, Any]:
         self._release(expired_only=False, session=span.context.span_id)

@@ -49,11 +49,12 @@ def session_attributes(
         sc.SESSION_CACHED_INPUT_TOKENS: int(total("llm_usage", "input_cached_tokens")),
         sc.SESSION_TTS_CHARACTERS: int(total("tts_usage", "characters_count")),
         sc.SESSION_TTS_AUDIO_DURATION: total("tts_usage", "audio_duration"),
-        sc.SESSION_STT_AUDIO_DURATION: total("stt_usage", "audio_duration"),
         sc.SESSION_INTERRUPTIONS: sum(1 for t in turns if t.interrupted),
         sc.SESSION_TOOL_CALLS: sum(t.tool_calls for t in turns),
         sc.SESSION_USAGE: json.dumps(rows, sort_keys=True),
     }
+    if any(r.get("type") == "stt_usage" for r in rows):  # on no span: unknown without events
+        out[sc.SESSION_STT_AUDIO_DURATION] = total("stt_usage", "audio_duration")
     out.update(_latency_summary(turns))
     if prices is not None:
         out[sc.SESSION_COST] = _cost(rows, prices)

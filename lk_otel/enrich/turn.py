@@ -77,9 +77,10 @@ def summarize_turn(
     )
 
 
-def turn_attributes(s: TurnSummary) -> dict[str, Any]:
-    """``lk_otel.turn.*`` for the turn span."""
+def turn_attributes(s: TurnSummary, session_id: str) -> dict[str, Any]:
+    """``lk_otel.turn.*`` (and the session id) for the turn span."""
     out: dict[str, Any] = {
+        sc.TURN_SESSION_ID: session_id,
         sc.TURN_INDEX: s.index,
         sc.TURN_KIND: s.kind,
         sc.TURN_LLM_CALLS: s.llm_calls,
