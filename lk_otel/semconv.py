@@ -24,9 +24,9 @@ SPAN_JOB_ENTRYPOINT = "job_entrypoint"
 
 # --- spans lk_otel creates (the latency waterfall) -----------------------------------
 SPAN_RESPONSE_LATENCY = "response_latency"
-SPAN_STAGE_END_OF_TURN = "end_of_turn"
-SPAN_STAGE_TRANSCRIPTION = "transcription"
-SPAN_STAGE_ON_USER_TURN_COMPLETED = "on_user_turn_completed"
+SPAN_STAGE_END_OF_TURN = "end_of_turn_delay"
+SPAN_STAGE_TRANSCRIPTION = "transcription_delay"
+SPAN_STAGE_ON_USER_TURN_COMPLETED = "on_user_turn_completed_delay"
 SPAN_STAGE_LLM_TTFT = "llm_ttft"
 SPAN_STAGE_TTS_TTFB = "tts_ttfb"
 
