@@ -13,6 +13,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 # loggers the official OTLP exporters write their per-batch failures to
 EXPORTER_LOGGERS = (
@@ -63,33 +64,78 @@ def capture() -> Iterator[list[str]]:
 
 
 _HTTP_CODE = re.compile(r"code: (\d{3})")
-_GRPC_CODE = re.compile(r"StatusCode\.([A-Z_]+)|error code: ([A-Z_]+)")
+_GRPC_CODE = re.compile(r"StatusCode\.([A-Z_]+)|error code: ([A-Z_]+)\b")
+# the reason phrase of an HTTP status the exporter kept retrying ("Service Unavailable")
+_HTTP_RETRIED = re.compile(r"Transient error ([A-Z][A-Za-z ]+?) encountered")
+_DNS = (
+    "failed to resolve",
+    "name or service not known",
+    "nodename nor servname",
+    "errors resolving",
+    "domain name not found",
+    "name resolution",
+)
 
 
-def describe(messages: list[str], *, auth_hint: str | None = None) -> str:
-    """One sentence naming the likely cause of a failed export."""
+@dataclass(frozen=True)
+class Cause:
+    """The likely cause of a failed export: a short ``kind`` and one plain sentence.
+
+    ``kind`` is one of auth, not_found, too_large, tls, dns, refused, unavailable, timeout,
+    status, unknown.
+    """
+
+    kind: str
+    text: str
+
+
+def classify(messages: list[str], *, auth_hint: str | None = None) -> Cause:
+    """The likely cause of a failed export, from the exporters' log lines."""
     text = " ".join(messages)
     lowered = text.lower()
     status = _HTTP_CODE.search(text)
     code = int(status.group(1)) if status else None
     grpc = _GRPC_CODE.search(text)
     grpc_code = (grpc.group(1) or grpc.group(2)) if grpc else None
+    retried = _HTTP_RETRIED.search(text)
     hint = f"; check {auth_hint}" if auth_hint else "; check the headers"
     if code in (401, 403) or grpc_code in ("UNAUTHENTICATED", "PERMISSION_DENIED"):
         what = f"HTTP {code}" if code else grpc_code
-        return f"the backend rejected the credentials ({what}){hint}"
+        return Cause("auth", f"the backend rejected the credentials ({what}){hint}")
     if code == 404 or grpc_code == "UNIMPLEMENTED":
-        return "the endpoint path does not exist (404): check the endpoint URL and protocol"
+        what = "HTTP 404" if code == 404 else "gRPC UNIMPLEMENTED"
+        return Cause(
+            "not_found",
+            f"the endpoint path does not exist ({what}): check the endpoint URL and protocol",
+        )
     if code == 413:
-        return "the backend refused the batch as too large (HTTP 413)"
+        return Cause("too_large", "the backend refused the batch as too large (HTTP 413)")
     if "ssl" in lowered or "certificate" in lowered or "tls" in lowered or "handshake" in lowered:
-        return "the TLS handshake failed: check https/http, the certificate and insecure="
+        return Cause(
+            "tls", "the TLS handshake failed: check https/http, the certificate and insecure="
+        )
+    if any(marker in lowered for marker in _DNS):
+        return Cause("dns", "the host name does not resolve (DNS): check the endpoint host")
     if "refused" in lowered or "failed to connect" in lowered or "connection" in lowered:
-        return "connection refused or dropped: is the backend running and reachable?"
+        return Cause(
+            "refused", "connection refused or dropped: is the backend running and reachable?"
+        )
+    if retried or grpc_code in ("UNAVAILABLE", "RESOURCE_EXHAUSTED"):
+        what = repr(retried.group(1)) if retried else f"gRPC {grpc_code}"
+        return Cause(
+            "unavailable",
+            f"the backend kept answering {what} until the time ran out "
+            "(overloaded, starting up or rate-limiting)",
+        )
     if "timeout" in lowered or "timed out" in lowered or "deadline" in lowered:
-        return "the backend did not answer in time (timeout)"
+        return Cause("timeout", "the backend did not answer in time (timeout)")
     if code:
-        return f"the backend answered HTTP {code}"
+        return Cause("status", f"the backend answered HTTP {code}")
     if grpc_code:
-        return f"the backend answered gRPC {grpc_code}"
-    return text[:200] or "the export failed for an unknown reason"
+        return Cause("status", f"the backend answered gRPC {grpc_code}")
+    return Cause("unknown", text[:200] or "the export failed for an unknown reason")
+
+
+def describe(messages: list[str], *, auth_hint: str | None = None) -> str:
+    """One sentence naming the likely cause of a failed export."""
+    return classify(messages, auth_hint=auth_hint).text
