@@ -41,6 +41,7 @@ from .state import SessionState, TurnState, TurnSummary
 from .turn import summarize_turn, turn_attributes
 
 logger = logging.getLogger("lk_otel")
+_DEFERRED: dict[str, Any] = {}  # marker: the span is forwarded later, by another on_end
 HOLD_SECONDS = 10.0  # how long a user turn waits for its late EOU metrics (livekit 1.2)
 MAX_HELD = 256
 
@@ -52,6 +53,7 @@ class _Open:
     session: int | None
     turn: int | None
     user: int | None
+    ended: bool = False
 
 
 @dataclass
@@ -82,6 +84,9 @@ class EnrichingSpanProcessor(SpanProcessor):
         self._requests: dict[int, list[dict[str, Any]]] = {}
         self._user_speech: dict[int, float] = {}
         self._held: deque[_Held] = deque()
+        # livekit 1.2 answers a tool call in a nested turn that starts after its parent ended
+        self._nested_follow_ups = _compat.agent_turn_span_name() == sc.SPAN_ASSISTANT_TURN
+        self._ready: list[tuple[ReadableSpan, dict[str, Any] | None]] = []
         self._redact = not options.allow_pii and not _compat.set_tracer_provider_accepts_allow_pii()
         self._failed_once = False
         self.turn_listeners: list[Callable[[TurnSummary], None]] = []
@@ -105,11 +110,23 @@ class EnrichingSpanProcessor(SpanProcessor):
             self._log_failure(span.name)
         finally:
             with self._lock:
-                self._open.pop(span.context.span_id, None)
+                node = self._open.get(span.context.span_id)
+                if (
+                    node is not None
+                    and node.name in sc.TURN_SPAN_NAMES
+                    and node.turn in self._turns
+                ):
+                    node.ended = True  # a livekit 1.2 tool follow-up may still start under it
+                else:
+                    self._open.pop(span.context.span_id, None)
         if hold is not None:
             self._hold(hold)
-        else:
+        elif extra is not _DEFERRED:
             self._forward(self._materialize(span, extra))
+        with self._lock:
+            ready, self._ready = self._ready, []
+        for done, done_extra in ready:
+            self._forward(self._materialize(done, done_extra))
         self._release(expired_only=True)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
@@ -143,6 +160,11 @@ class EnrichingSpanProcessor(SpanProcessor):
                 self._turns[sid] = TurnState(
                     index=state.turns_started, start_ns=span.start_time or 0
                 )
+            elif name in sc.TURN_SPAN_NAMES and turn in self._turns:
+                self._turns[turn].awaiting_follow_up = False
+            elif name == sc.SPAN_FUNCTION_TOOL and turn in self._turns:
+                # a tool call's answer comes in a follow-up turn that starts after the tool
+                self._turns[turn].awaiting_follow_up = self._nested_follow_ups
         static = mappings.span_kind_attributes(self._options, name)
         if parent is None or parent.is_remote:
             session_id = state.session_id if state is not None else _job_session_id()
@@ -211,8 +233,8 @@ class EnrichingSpanProcessor(SpanProcessor):
                     state.last_user_speaking = seconds
             elif name == sc.SPAN_USER_TURN:
                 return self._user_turn(span, attrs, state, node)
-            elif name in sc.TURN_SPAN_NAMES and node.turn == sid:
-                return self._turn(span, attrs, state, self._turns.pop(sid, None)), None
+            elif name in sc.TURN_SPAN_NAMES:
+                return self._turn_ended(span, sid, node.turn, state), None
             elif name == sc.SPAN_AGENT_SESSION and state is not None:
                 del self._sessions[sid]
                 return self._session(span, state), None
@@ -256,6 +278,40 @@ class EnrichingSpanProcessor(SpanProcessor):
                 return None, _Held(span, out, node.session, time.monotonic() + HOLD_SECONDS)
         return out, None
 
+    def _turn_ended(
+        self, span: ReadableSpan, sid: int, root: int | None, state: SessionState | None
+    ) -> dict[str, Any] | None:
+        """A turn is summarised once it and its tool follow-ups have ended. livekit 1.2 runs
+        a follow-up as a nested turn that starts, and ends, after its parent."""
+        if root is None or root not in self._turns:
+            return None
+        turn = self._turns[root]
+        if root == sid:
+            turn.root_span = span
+        if turn.root_span is None or turn.awaiting_follow_up or self._open_nested(root, sid):
+            return _DEFERRED if root == sid else None
+        extra = self._finish_turn(root, state)
+        if root == sid:
+            return extra
+        self._ready.append((turn.root_span, extra))
+        return None
+
+    def _finish_turn(self, root: int, state: SessionState | None) -> dict[str, Any] | None:
+        turn = self._turns.pop(root)
+        for key in [k for k, o in self._open.items() if o.turn == root and o.ended]:
+            del self._open[key]
+        assert turn.root_span is not None
+        return self._turn(turn.root_span, turn.root_span.attributes or {}, state, turn)
+
+    def _open_nested(self, root: int, ending: int) -> bool:
+        return any(
+            o.turn == root
+            and o.name in sc.TURN_SPAN_NAMES
+            and not o.ended
+            and k not in (root, ending)
+            for k, o in self._open.items()
+        )
+
     def _turn(
         self, span: ReadableSpan, attrs: Any, state: SessionState | None, turn: TurnState | None
     ) -> dict[str, Any] | None:
@@ -284,7 +340,12 @@ class EnrichingSpanProcessor(SpanProcessor):
         return turn_attributes(summary, state.session_id)
 
     def _session(self, span: ReadableSpan, state: SessionState) -> dict[str, Any]:
-        self._release(expired_only=False, session=span.context.span_id)
+        sid = span.context.span_id
+        for root in [r for r, t in self._turns.items() if t.root_span is not None]:
+            node = self._open.get(root)
+            if node is not None and node.session == sid:  # a follow-up that never came
+                self._ready.append((self._turns[root].root_span, self._finish_turn(root, state)))  # type: ignore[arg-type]
+        self._release(expired_only=False, session=sid)
         out = session_attributes(state, span.end_time or time.time_ns(), self._options.prices)
         identity = state.feed.participant_identity if state.feed is not None else None
         out.update(mappings.user_attributes(self._options, identity))

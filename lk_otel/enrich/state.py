@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from opentelemetry.sdk.trace import ReadableSpan
+
 from ..collect.feed import SessionFeed
 from .extract import LlmCall, TtsCall
 
@@ -46,6 +48,8 @@ class TurnState:
     tts: list[TtsCall] = field(default_factory=list)
     tool_calls: int = 0
     speaking_start_ns: int | None = None
+    awaiting_follow_up: bool = False
+    root_span: ReadableSpan | None = None
 
 
 @dataclass
