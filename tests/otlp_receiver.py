@@ -480,6 +480,8 @@ class _GrpcFrontend(grpc.GenericRpcHandler):
         return self._server is not None
 
     def start(self) -> None:
+        if self._server is not None:
+            return
         self._executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="otlp-grpc")
         server = grpc.server(
             self._executor,
@@ -635,6 +637,8 @@ class _HttpFrontend:
         return self._server is not None
 
     def start(self) -> None:
+        if self._server is not None:
+            return
         server = _HttpServer((self._host, self.port), _HttpHandler)
         server.frontend = self
         self.port = server.server_address[1]
@@ -748,7 +752,7 @@ class OtlpReceiver:
 
     # lifecycle
     def start(self) -> OtlpReceiver:
-        """Start both servers on free ports."""
+        """Start both servers (free ports the first time, the same ports after ``stop()``)."""
         self._grpc.start()
         self._http.start()
         return self
@@ -847,8 +851,7 @@ class OtlpReceiver:
     def up(self, transport: Transport | None = None) -> None:
         """Listen again on the same port(s) after ``down()``."""
         for t in self._pick(transport):
-            if not self._frontends[t].running:
-                self._frontends[t].start()
+            self._frontends[t].start()
 
     def is_up(self, transport: Transport) -> bool:
         return self._frontends[transport].running
