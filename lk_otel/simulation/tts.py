@@ -1,0 +1,136 @@
+"""A TTS that produces the scripted amount of audio after the scripted time to first byte.
+
+Streaming synthesis starts its clock (livekit's TTSMetrics.ttfb) at the first text it
+receives, sends the whole ``audio_duration`` of audio ``ttfb`` later (faster than real
+time, as providers do) and ends its segment when the text input ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from livekit.agents import APIConnectOptions, APIError, tts
+from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS
+
+from .. import _compat
+from .cues import ScriptCues
+from .scenario import ModelRef, TTSCall
+
+SAMPLE_RATE = 24000
+NUM_CHANNELS = 1
+# livekit's AudioEmitter holds back its last frame until the next one or the end of the
+# segment (1.2: a whole frame); small frames let the first audio out at ttfb
+FRAME_SIZE_MS = 20
+
+
+def _pcm_silence(duration: float) -> bytes:
+    return b"\x00\x00" * (round(duration * SAMPLE_RATE) * NUM_CHANNELS)
+
+
+class ScriptedTTS(tts.TTS):
+    """TTS plugin whose latency and audio length come from the scenario."""
+
+    def __init__(self, *, cues: ScriptCues, model: ModelRef) -> None:
+        super().__init__(
+            capabilities=tts.TTSCapabilities(streaming=True),
+            sample_rate=SAMPLE_RATE,
+            num_channels=NUM_CHANNELS,
+        )
+        self.cues = cues
+        self._model = model
+        self._request_count = 0
+
+    @property
+    def model(self) -> str:
+        return self._model.model
+
+    @property
+    def provider(self) -> str:
+        return self._model.provider
+
+    def next_request_id(self) -> str:
+        self._request_count += 1
+        return f"sim-tts-{self._request_count}"
+
+    def entry_for(self, text: str) -> TTSCall:
+        """The scripted timing for a synthesis starting with ``text``."""
+        entry = self.cues.take_tts(text)
+        if entry is None:
+            raise APIError("lk_otel simulation: no scripted TTS entry", retryable=False)
+        return entry
+
+    def synthesize(
+        self, text: str, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS
+    ) -> ScriptedChunkedStream:
+        return ScriptedChunkedStream(tts=self, input_text=text, conn_options=conn_options)
+
+    def stream(
+        self, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS
+    ) -> ScriptedSynthesizeStream:
+        return ScriptedSynthesizeStream(tts=self, conn_options=conn_options)
+
+
+class ScriptedChunkedStream(tts.ChunkedStream):
+    """One-shot synthesis of a whole text (``TTS.synthesize``)."""
+
+    def __init__(
+        self, *, tts: ScriptedTTS, input_text: str, conn_options: APIConnectOptions
+    ) -> None:
+        super().__init__(tts=tts, input_text=input_text, conn_options=conn_options)
+        self._scripted = tts
+
+    async def _run(self, output_emitter: tts.AudioEmitter) -> None:
+        started = time.perf_counter()
+        entry = self._scripted.entry_for(self.input_text)
+        output_emitter.initialize(
+            request_id=self._scripted.next_request_id(),
+            sample_rate=SAMPLE_RATE,
+            num_channels=NUM_CHANNELS,
+            mime_type="audio/pcm",
+            frame_size_ms=FRAME_SIZE_MS,
+        )
+        await asyncio.sleep(max(0.0, started + entry.ttfb - time.perf_counter()))
+        output_emitter.push(_pcm_silence(entry.audio_duration))
+        output_emitter.flush()
+
+
+class ScriptedSynthesizeStream(tts.SynthesizeStream):
+    """Streaming synthesis of text pushed as the LLM produces it."""
+
+    def __init__(self, *, tts: ScriptedTTS, conn_options: APIConnectOptions) -> None:
+        super().__init__(tts=tts, conn_options=conn_options)
+        self._scripted = tts
+
+    async def _run(self, output_emitter: tts.AudioEmitter) -> None:
+        request_id = self._scripted.next_request_id()
+        output_emitter.initialize(
+            request_id=request_id,
+            sample_rate=SAMPLE_RATE,
+            num_channels=NUM_CHANNELS,
+            mime_type="audio/pcm",
+            frame_size_ms=FRAME_SIZE_MS,
+            stream=True,
+        )
+        output_emitter.start_segment(segment_id=f"{request_id}-s0")
+        audio: asyncio.Task[None] | None = None
+        try:
+            async for data in _compat.stream_input(self):
+                if _compat.is_flush_sentinel(data) or audio is not None or not data.strip():
+                    continue
+                _compat.mark_tts_started(self)
+                entry = self._scripted.entry_for(data)
+                audio = asyncio.create_task(
+                    self._send_audio(output_emitter, entry, started=time.perf_counter())
+                )
+            if audio is not None:
+                await audio
+        finally:
+            if audio is not None and not audio.done():
+                audio.cancel()
+        output_emitter.end_segment()
+
+    @staticmethod
+    async def _send_audio(emitter: tts.AudioEmitter, entry: TTSCall, *, started: float) -> None:
+        await asyncio.sleep(max(0.0, started + entry.ttfb - time.perf_counter()))
+        emitter.push(_pcm_silence(entry.audio_duration))
