@@ -1,0 +1,60 @@
+"""A LiveKit voice agent traced to any OTLP vendor, configured only by the standard variables.
+
+Honeycomb::
+
+    OTEL_EXPORTER_OTLP_ENDPOINT=https://api.honeycomb.io
+    OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf
+    OTEL_EXPORTER_OTLP_HEADERS=x-honeycomb-team=YOUR_API_KEY
+
+Grafana Cloud (OTLP gateway of your stack; the token is base64 of ``instance_id:api_token``)::
+
+    OTEL_EXPORTER_OTLP_ENDPOINT=https://otlp-gateway-prod-eu-west-2.grafana.net/otlp
+    OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf
+    OTEL_EXPORTER_OTLP_HEADERS=Authorization=Basic%20BASE64_TOKEN
+
+Also LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET and the plugins' keys (DEEPGRAM_API_KEY,
+OPENAI_API_KEY, CARTESIA_API_KEY). Optional: OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES.
+
+``lk-otel check --backend otlp``, then ``python examples/otlp_vendor_agent.py dev``.
+"""
+
+from __future__ import annotations
+
+from livekit.agents import Agent, AgentSession, JobContext, WorkerOptions, cli
+
+from lk_otel import TracingHandle, setup_tracing
+
+INSTRUCTIONS = "You are a friendly voice assistant. Keep your answers short."
+PLUGINS = "deepgram,openai,cartesia,silero"
+
+
+def setup() -> TracingHandle:
+    """Traces to the endpoint in ``OTEL_EXPORTER_OTLP_*``; the headers carry the API key."""
+    return setup_tracing("otlp", environment="production")
+
+
+def build_session() -> AgentSession:
+    """STT, LLM, TTS and VAD plugins; swap in your own."""
+    try:
+        from livekit.plugins import cartesia, deepgram, openai, silero
+    except ImportError as exc:
+        raise RuntimeError(f'pip install "livekit-agents[{PLUGINS}]" ({exc})') from exc
+    return AgentSession(
+        stt=deepgram.STT(model="nova-3"),
+        llm=openai.LLM(model="gpt-4o-mini"),
+        tts=cartesia.TTS(),
+        vad=silero.VAD.load(),
+    )
+
+
+async def entrypoint(ctx: JobContext) -> None:
+    """Tracing first, so the whole session is traced; then the usual agent."""
+    setup()
+    await ctx.connect()
+    session = build_session()
+    await session.start(agent=Agent(instructions=INSTRUCTIONS), room=ctx.room)
+    await session.generate_reply(instructions="Greet the user and offer your help.")
+
+
+if __name__ == "__main__":
+    cli.run_app(WorkerOptions(entrypoint_fnc=entrypoint))
