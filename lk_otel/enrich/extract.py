@@ -82,9 +82,9 @@ def llm_call(
 ) -> LlmCall:
     """An ``llm_node`` and the figures of its requests, combined."""
     first = requests[0] if requests else {}
-    ttft = _num(node_attrs.get(sc.LK_RESPONSE_TTFT))
+    ttft = first.get("ttft")  # LLMMetrics' own figure; the node's adds livekit overhead
     if ttft is None:
-        ttft = first.get("ttft")
+        ttft = _num(node_attrs.get(sc.LK_RESPONSE_TTFT))
     duration = (
         sum(r["duration"] for r in requests if r.get("duration") is not None) if requests else None
     )
@@ -137,9 +137,9 @@ def tts_call(
 ) -> TtsCall:
     """A ``tts_node`` and the figures of its requests, combined."""
     first = requests[0] if requests else {}
-    ttfb = _num(node_attrs.get(sc.LK_RESPONSE_TTFB))
+    ttfb = first.get("ttfb")  # TTSMetrics' own figure
     if ttfb is None:
-        ttfb = first.get("ttfb")
+        ttfb = _num(node_attrs.get(sc.LK_RESPONSE_TTFB))
     duration = (
         sum(r["duration"] for r in requests if r.get("duration") is not None) if requests else None
     )

@@ -37,8 +37,9 @@ def summarize_turn(
             e2e = state.speaking_start_ns / 1e9 - eou.last_speaking_time
     llm = sorted(state.llm, key=lambda c: c.start_ns)
     tts = sorted(state.tts, key=lambda c: c.start_ns)
-    llm_ttft = llm[0].ttft if llm else None
-    tts_ttfb = tts[0].ttfb if tts else None
+    # the first call that produced output (a tool-call-only step speaks nothing on 1.2)
+    llm_ttft = next((c.ttft for c in llm if c.ttft is not None), None)
+    tts_ttfb = next((c.ttfb for c in tts if c.ttfb is not None), None)
     latency_sum = None
     if eot is not None and llm_ttft is not None and tts_ttfb is not None:
         latency_sum = eot + llm_ttft + tts_ttfb

@@ -35,10 +35,12 @@ def stages(summary: TurnSummary, state: TurnState) -> tuple[Stage, list[Stage]] 
             user_stop_ns + int(summary.end_of_turn_delay * 1e9),
             summary.on_user_turn_completed_delay,
         )
-    if summary.llm:
-        add(sc.SPAN_STAGE_LLM_TTFT, summary.llm[0].start_ns, summary.llm[0].ttft)
-    if summary.tts:
-        add(sc.SPAN_STAGE_TTS_TTFB, summary.tts[0].start_ns, summary.tts[0].ttfb)
+    llm = next((c for c in summary.llm if c.ttft is not None), None)
+    tts = next((c for c in summary.tts if c.ttfb is not None), None)
+    if llm is not None:
+        add(sc.SPAN_STAGE_LLM_TTFT, llm.start_ns, llm.ttft)
+    if tts is not None:
+        add(sc.SPAN_STAGE_TTS_TTFB, tts.start_ns, tts.ttfb)
     return (sc.SPAN_RESPONSE_LATENCY, user_stop_ns, audio_ns), out
 
 

@@ -1,0 +1,427 @@
+"""The lk_otel schema on a real AgentSession's spans, against livekit's raw metrics of the
+same run and the scenario's injected latencies. Runs on every installed livekit version."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import Counter
+
+import pytest
+from tracing_helpers import TracedCall, all_attribute_text, traced_call
+
+from lk_otel import _compat
+from lk_otel import semconv as sc
+from lk_otel.enrich import pipeline
+from lk_otel.simulation import load_scenario
+
+TOL = 0.020  # injected vs measured, seconds
+NEWER = _compat.has_session_usage()  # livekit >= 1.3 (1.8.9 here)
+
+
+@pytest.fixture(scope="module")
+def call() -> TracedCall:
+    return asyncio.run(traced_call(speed=4.0))
+
+
+def _attrs(span) -> dict:
+    return dict(span.attributes or {})
+
+
+def reply_turns(call: TracedCall) -> list:
+    return [t for t in call.turns() if t.attributes[sc.TURN_KIND] == "reply"]
+
+
+def test_every_documented_attribute_is_present(call: TracedCall) -> None:
+    always = [
+        sc.TURN_INDEX,
+        sc.TURN_LLM_CALLS,
+        sc.TURN_TOOL_CALLS,
+        sc.TURN_INPUT_TOKENS,
+        sc.TURN_OUTPUT_TOKENS,
+        sc.TURN_CACHED_INPUT_TOKENS,
+        sc.TURN_TTS_CHARACTERS,
+        sc.TURN_TTS_AUDIO_DURATION,
+        sc.TURN_INTERRUPTED,
+    ]
+    reply = [
+        sc.TURN_E2E_LATENCY,
+        sc.TURN_END_OF_TURN_DELAY,
+        sc.TURN_TRANSCRIPTION_DELAY,
+        sc.TURN_ON_USER_TURN_COMPLETED_DELAY,
+        sc.TURN_LLM_TTFT,
+        sc.TURN_TTS_TTFB,
+        sc.TURN_LATENCY_SUM,
+    ]
+    replies = reply_turns(call)
+    assert len(replies) == len(call.result.scenario.turns)
+    for turn in replies:
+        missing = [k for k in always + reply if k not in turn.attributes]
+        assert not missing, (turn.attributes[sc.TURN_INDEX], missing)
+    for node in call.named(sc.SPAN_LLM_NODE):
+        for key in (
+            sc.LLM_TTFT,
+            sc.LLM_DURATION,
+            sc.LLM_INPUT_TOKENS,
+            sc.LLM_OUTPUT_TOKENS,
+            sc.LLM_CACHED_INPUT_TOKENS,
+            sc.LLM_TOKENS_PER_SECOND,
+            sc.LLM_MODEL,
+        ):
+            assert key in node.attributes, key
+    spoken = [n for n in call.named(sc.SPAN_TTS_NODE) if n.attributes[sc.TTS_CHARACTERS]]
+    assert spoken
+    for node in spoken:
+        for key in (
+            sc.TTS_TTFB,
+            sc.TTS_DURATION,
+            sc.TTS_CHARACTERS,
+            sc.TTS_AUDIO_DURATION,
+            sc.TTS_STREAMED,
+        ):
+            assert key in node.attributes, key
+    users = [u for u in call.named(sc.SPAN_USER_TURN) if sc.USER_SPEECH_DURATION in u.attributes]
+    assert len(users) == len(call.result.scenario.turns)
+    for user in users:
+        for key in (
+            sc.USER_TRANSCRIPTION_DELAY,
+            sc.USER_END_OF_TURN_DELAY,
+            sc.USER_STT_AUDIO_DURATION,
+        ):
+            assert key in user.attributes, key
+    session = _attrs(call.session())
+    for key in (
+        sc.SESSION_TURNS,
+        sc.SESSION_DURATION,
+        sc.SESSION_INPUT_TOKENS,
+        sc.SESSION_OUTPUT_TOKENS,
+        sc.SESSION_CACHED_INPUT_TOKENS,
+        sc.SESSION_TTS_CHARACTERS,
+        sc.SESSION_TTS_AUDIO_DURATION,
+        sc.SESSION_STT_AUDIO_DURATION,
+        sc.SESSION_INTERRUPTIONS,
+        sc.SESSION_TOOL_CALLS,
+        sc.SESSION_USAGE,
+        sc.SESSION_E2E_P50,
+        sc.SESSION_E2E_P95,
+        sc.SESSION_E2E_MAX,
+        sc.SESSION_LLM_TTFT_P50,
+        sc.SESSION_LLM_TTFT_P95,
+        sc.SESSION_TTS_TTFB_P50,
+        sc.SESSION_TTS_TTFB_P95,
+    ):
+        assert key in session, key
+
+
+def test_llm_and_tts_nodes_equal_raw_metrics_exactly(call: TracedCall) -> None:
+    llm = call.result.metrics_of("LLMMetrics")
+    raw = Counter(
+        (m.ttft, m.duration, m.prompt_tokens, m.completion_tokens, m.prompt_cached_tokens)
+        for m in llm
+    )
+    ours = Counter(
+        (
+            a[sc.LLM_TTFT],
+            a[sc.LLM_DURATION],
+            a[sc.LLM_INPUT_TOKENS],
+            a[sc.LLM_OUTPUT_TOKENS],
+            a[sc.LLM_CACHED_INPUT_TOKENS],
+        )
+        for a in map(_attrs, call.named(sc.SPAN_LLM_NODE))
+    )
+    assert ours == raw
+    tts = call.result.metrics_of("TTSMetrics")
+    raw_tts = Counter((m.ttfb, m.characters_count, m.audio_duration) for m in tts)
+    ours_tts = Counter(
+        (a[sc.TTS_TTFB], a[sc.TTS_CHARACTERS], a[sc.TTS_AUDIO_DURATION])
+        for a in map(_attrs, call.named(sc.SPAN_TTS_NODE))
+        if sc.TTS_TTFB in a
+    )
+    assert ours_tts == raw_tts
+
+
+def test_turn_latencies_equal_eou_metrics_and_injected_values(call: TracedCall) -> None:
+    eou = {m.speech_id: m for m in call.result.metrics_of("EOUMetrics")}
+    injected = call.result.injected
+    for turn, script in zip(reply_turns(call), injected.turns, strict=True):
+        a = _attrs(turn)
+        m = eou[a[sc.LK_SPEECH_ID]]
+        assert a[sc.TURN_END_OF_TURN_DELAY] == m.end_of_utterance_delay
+        assert a[sc.TURN_TRANSCRIPTION_DELAY] == m.transcription_delay
+        assert a[sc.TURN_ON_USER_TURN_COMPLETED_DELAY] == m.on_user_turn_completed_delay
+        assert a[sc.TURN_END_OF_TURN_DELAY] == pytest.approx(injected.endpointing_delay, abs=TOL)
+        assert a[sc.TURN_TRANSCRIPTION_DELAY] == pytest.approx(script.user.stt_delay, abs=TOL)
+        assert a[sc.TURN_LLM_TTFT] == pytest.approx(script.llm[0].ttft, abs=TOL)
+        assert a[sc.TURN_TTS_TTFB] == pytest.approx(script.tts[0].ttfb, abs=TOL)
+        assert a[sc.TURN_LATENCY_SUM] == pytest.approx(
+            a[sc.TURN_END_OF_TURN_DELAY] + a[sc.TURN_LLM_TTFT] + a[sc.TURN_TTS_TTFB], abs=1e-12
+        )
+        assert a[sc.TURN_E2E_LATENCY] >= a[sc.TURN_END_OF_TURN_DELAY]
+        nodes = sorted(call.descendants(turn, sc.SPAN_LLM_NODE), key=lambda s: s.start_time)
+        assert [n.attributes[sc.LLM_TTFT] for n in nodes] == pytest.approx(
+            [c.ttft for c in script.llm], abs=TOL
+        )
+        assert a[sc.TURN_INTERRUPTED] == (script.interrupt_after is not None)
+
+
+def test_turn_totals_are_sums_over_the_turns_calls(call: TracedCall) -> None:
+    for turn in call.turns():
+        a = _attrs(turn)
+        nodes = call.descendants(turn, sc.SPAN_LLM_NODE)
+        if not NEWER:  # 1.2 runs the tool follow-up in a nested turn under this one
+            nodes = [
+                n
+                for n in call.named(sc.SPAN_LLM_NODE)
+                if n in call.descendants(turn, sc.SPAN_LLM_NODE)
+            ]
+        assert a[sc.TURN_LLM_CALLS] == len(nodes)
+        for key, node_key in (
+            (sc.TURN_INPUT_TOKENS, sc.LLM_INPUT_TOKENS),
+            (sc.TURN_OUTPUT_TOKENS, sc.LLM_OUTPUT_TOKENS),
+            (sc.TURN_CACHED_INPUT_TOKENS, sc.LLM_CACHED_INPUT_TOKENS),
+        ):
+            assert a[key] == sum(n.attributes[node_key] for n in nodes)
+        tts = call.descendants(turn, sc.SPAN_TTS_NODE)
+        assert a[sc.TURN_TTS_CHARACTERS] == sum(n.attributes[sc.TTS_CHARACTERS] for n in tts)
+        assert a[sc.TURN_TOOL_CALLS] == len(call.descendants(turn, sc.SPAN_FUNCTION_TOOL))
+    script = call.result.scenario.turns
+    assert [t.attributes[sc.TURN_LLM_CALLS] for t in reply_turns(call)] == [
+        len(s.llm) for s in script
+    ]
+
+
+def test_session_totals_equal_livekit_usage(call: TracedCall) -> None:
+    a = _attrs(call.session())
+    usage = call.result.usage
+    if NEWER:
+        rows = {u.type: u for u in usage.model_usage}
+        llm, tts, stt = rows["llm_usage"], rows["tts_usage"], rows["stt_usage"]
+        expected = (
+            llm.input_tokens,
+            llm.output_tokens,
+            llm.input_cached_tokens,
+            tts.characters_count,
+            tts.audio_duration,
+            stt.audio_duration,
+        )
+    else:
+        expected = (
+            usage.llm_prompt_tokens,
+            usage.llm_completion_tokens,
+            usage.llm_prompt_cached_tokens,
+            usage.tts_characters_count,
+            usage.tts_audio_duration,
+            usage.stt_audio_duration,
+        )
+    got = (
+        a[sc.SESSION_INPUT_TOKENS],
+        a[sc.SESSION_OUTPUT_TOKENS],
+        a[sc.SESSION_CACHED_INPUT_TOKENS],
+        a[sc.SESSION_TTS_CHARACTERS],
+        a[sc.SESSION_TTS_AUDIO_DURATION],
+        a[sc.SESSION_STT_AUDIO_DURATION],
+    )
+    assert got == pytest.approx(expected, rel=1e-9)
+    per_model = {(r["type"], r["provider"], r["model"]) for r in json.loads(a[sc.SESSION_USAGE])}
+    models = call.result.scenario.models
+    assert ("llm_usage", models.llm.provider, models.llm.model) in per_model
+    assert ("stt_usage", models.stt.provider, models.stt.model) in per_model
+    assert a[sc.SESSION_TURNS] == len(call.turns())
+    assert a[sc.SESSION_TOOL_CALLS] == sum(
+        1 for t in call.result.scenario.turns for c in t.llm if c.tool_call
+    )
+    assert a[sc.SESSION_INTERRUPTIONS] == sum(
+        1 for t in call.result.scenario.turns if t.interrupt_after is not None
+    )
+    e2e = [t.attributes[sc.TURN_E2E_LATENCY] for t in reply_turns(call)]
+    assert a[sc.SESSION_E2E_MAX] == max(e2e)
+    assert min(e2e) <= a[sc.SESSION_E2E_P50] <= a[sc.SESSION_E2E_P95] <= max(e2e)
+
+
+def test_user_turns_carry_stt_audio_and_speech(call: TracedCall) -> None:
+    users = [u for u in call.named(sc.SPAN_USER_TURN) if sc.USER_SPEECH_DURATION in u.attributes]
+    for user, script in zip(users, call.result.injected.turns, strict=True):
+        assert user.attributes[sc.USER_SPEECH_DURATION] == pytest.approx(
+            script.user.speech_duration, abs=0.1
+        )
+        assert user.attributes[sc.USER_TRANSCRIPTION_DELAY] == pytest.approx(
+            script.user.stt_delay, abs=TOL
+        )
+    stt_total = sum(
+        u.attributes.get(sc.USER_STT_AUDIO_DURATION, 0.0) for u in call.named(sc.SPAN_USER_TURN)
+    )
+    assert stt_total == pytest.approx(call.session().attributes[sc.SESSION_STT_AUDIO_DURATION])
+
+
+def test_no_usage_rollup_under_gen_ai_on_parents(call: TracedCall) -> None:
+    for span in call.named(*sc.TURN_SPAN_NAMES, sc.SPAN_LLM_NODE, sc.SPAN_AGENT_SESSION):
+        assert not [k for k in span.attributes if k.startswith("gen_ai.usage")], span.name
+
+
+def test_waterfall_children_equal_stage_latencies(call: TracedCall) -> None:
+    for turn in reply_turns(call):
+        a = _attrs(turn)
+        (root,) = call.children(turn, sc.SPAN_RESPONSE_LATENCY)
+        assert (root.end_time - root.start_time) / 1e9 == pytest.approx(
+            a[sc.TURN_E2E_LATENCY], abs=1e-8
+        )
+        stages = {
+            s.name: (s.end_time - s.start_time) / 1e9
+            for s in call.children(
+                root,
+                *[
+                    sc.SPAN_STAGE_END_OF_TURN,
+                    sc.SPAN_STAGE_TRANSCRIPTION,
+                    sc.SPAN_STAGE_ON_USER_TURN_COMPLETED,
+                    sc.SPAN_STAGE_LLM_TTFT,
+                    sc.SPAN_STAGE_TTS_TTFB,
+                ],
+            )
+        }
+        assert stages == pytest.approx(
+            {
+                sc.SPAN_STAGE_END_OF_TURN: a[sc.TURN_END_OF_TURN_DELAY],
+                sc.SPAN_STAGE_TRANSCRIPTION: a[sc.TURN_TRANSCRIPTION_DELAY],
+                sc.SPAN_STAGE_ON_USER_TURN_COMPLETED: a[sc.TURN_ON_USER_TURN_COMPLETED_DELAY],
+                sc.SPAN_STAGE_LLM_TTFT: a[sc.TURN_LLM_TTFT],
+                sc.SPAN_STAGE_TTS_TTFB: a[sc.TURN_TTS_TTFB],
+            },
+            abs=1e-8,
+        )
+        assert all(s.start_time >= root.start_time for s in call.children(root))
+
+
+def test_backend_mappings(call: TracedCall) -> None:
+    session = call.session()
+    session_id = session.attributes[sc.SESSION_ID]
+    roots = [s for s in call.spans if s.parent is None]
+    assert roots and all(r.attributes[sc.LANGFUSE_SESSION_ID] == session_id for r in roots)
+    assert all(r.attributes[sc.OI_SESSION_ID] == session_id for r in roots)
+    assert all(t.attributes[sc.TURN_SESSION_ID] == session_id for t in call.turns())
+    kinds = {s.name: s.attributes.get(sc.OPENINFERENCE_SPAN_KIND) for s in call.spans}
+    assert kinds[sc.SPAN_LLM_REQUEST] == "LLM"
+    assert kinds[sc.SPAN_FUNCTION_TOOL] == "TOOL"
+    assert kinds[_compat.agent_turn_span_name()] == "AGENT"
+
+
+async def test_pii_switch_keeps_content_out_of_every_attribute() -> None:
+    call = await traced_call(speed=8.0, allow_pii=False, langfuse=True)
+    scenario = call.result.scenario
+    texts = [t.user.text for t in scenario.turns] + [scenario.instructions]
+    texts += [c.text for t in scenario.turns for c in t.llm if c.text]
+    texts += [
+        json.dumps(c.tool_call.arguments) for t in scenario.turns for c in t.llm if c.tool_call
+    ]
+    dump = all_attribute_text(call.spans)
+    leaked = [t for t in texts if t and t[:30] in dump]
+    assert not leaked
+    assert reply_turns(call), "the call was enriched"
+
+
+async def test_prices_add_turn_and_session_cost() -> None:
+    prices = {
+        "openai/gpt-4o-mini": {
+            "input_per_1m": 0.15,
+            "cached_input_per_1m": 0.075,
+            "output_per_1m": 0.6,
+        },
+        "sonic-2": {"characters_per_1k": 0.05},
+        "deepgram/nova-3": {"stt_per_minute": 0.0043},
+    }
+    call = await traced_call(speed=8.0, prices=prices)
+    for turn in call.turns():
+        a = _attrs(turn)
+        expected = (
+            (a[sc.TURN_INPUT_TOKENS] - a[sc.TURN_CACHED_INPUT_TOKENS]) * 0.15
+            + a[sc.TURN_CACHED_INPUT_TOKENS] * 0.075
+            + a[sc.TURN_OUTPUT_TOKENS] * 0.6
+        ) / 1e6 + a[sc.TURN_TTS_CHARACTERS] * 0.05e-3
+        assert a[sc.TURN_COST] == pytest.approx(expected)
+    s = _attrs(call.session())
+    expected = (
+        (
+            (s[sc.SESSION_INPUT_TOKENS] - s[sc.SESSION_CACHED_INPUT_TOKENS]) * 0.15
+            + s[sc.SESSION_CACHED_INPUT_TOKENS] * 0.075
+            + s[sc.SESSION_OUTPUT_TOKENS] * 0.6
+        )
+        / 1e6
+        + s[sc.SESSION_TTS_CHARACTERS] * 0.05e-3
+        + s[sc.SESSION_STT_AUDIO_DURATION] / 60 * 0.0043
+    )
+    assert s[sc.SESSION_COST] == pytest.approx(expected)
+
+
+async def test_failing_enrichment_exports_the_span_and_logs_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(pipeline, "llm_call", broken)
+    with caplog.at_level(logging.WARNING, logger="lk_otel"):
+        call = await traced_call(speed=8.0)
+    nodes = call.named(sc.SPAN_LLM_NODE)
+    assert nodes and all(sc.LLM_TTFT not in n.attributes for n in nodes)
+    assert all(sc.TURN_INDEX in t.attributes for t in call.turns())  # the rest still enriched
+    failures = [r for r in caplog.records if "enrichment" in r.getMessage()]
+    assert len(failures) == 1, [r.getMessage() for r in failures]
+
+
+async def test_concurrent_sessions_keep_their_own_numbers() -> None:
+    """Two calls in one process under one pipeline: no attribute crosses sessions."""
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    import lk_otel
+    from lk_otel.simulation import run_scenario
+
+    memory = InMemorySpanExporter()
+    handle = lk_otel.setup_tracing(memory, schedule_delay=0.05)
+    short = {
+        "turns": [
+            load_scenario(None).turns[1].__class__
+            and {
+                "user": {"text": "hello there", "speech_duration": 1.0, "stt_delay": 0.2},
+                "llm": [
+                    {
+                        "ttft": 0.3,
+                        "duration": 0.6,
+                        "text": "Hi!",
+                        "input_tokens": 100,
+                        "output_tokens": 5,
+                        "cached_input_tokens": 0,
+                    }
+                ],
+                "tts": {"ttfb": 0.2, "audio_duration": 1.0},
+            }
+        ]
+    }
+    try:
+        results = await asyncio.gather(
+            run_scenario(load_scenario(None), speed=6.0),
+            run_scenario(load_scenario(short), speed=6.0),
+        )
+        handle.force_flush(10)
+    finally:
+        handle.shutdown(5)
+    call = TracedCall(list(memory.get_finished_spans()), results[0])
+    sessions = call.named(sc.SPAN_AGENT_SESSION)
+    assert len(sessions) == 2
+    by_trace = {s.context.trace_id: s for s in sessions}
+    inputs = set()
+    for session in sessions:
+        turns = [
+            t
+            for t in call.descendants(session, *sc.TURN_SPAN_NAMES)
+            if sc.TURN_INDEX in t.attributes
+        ]
+        assert turns
+        assert {t.attributes[sc.TURN_SESSION_ID] for t in turns} == {
+            session.attributes[sc.SESSION_ID]
+        }
+        assert {t.context.trace_id for t in turns} == {session.context.trace_id}
+        assert session.attributes[sc.SESSION_INPUT_TOKENS] == sum(
+            t.attributes[sc.TURN_INPUT_TOKENS] for t in turns
+        )
+        inputs.add(session.attributes[sc.SESSION_INPUT_TOKENS])
+    assert len(by_trace) == 2 and inputs == {100, 8212}

@@ -1,0 +1,78 @@
+"""Run a scripted call through the full ``setup_tracing()`` pipeline and look at its spans."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+import lk_otel
+from lk_otel import semconv as sc
+from lk_otel.simulation import SimulationResult, load_scenario, run_scenario
+
+
+@dataclass
+class TracedCall:
+    """The exported spans of one simulated call and livekit's raw metrics of the same run."""
+
+    spans: list[ReadableSpan]
+    result: SimulationResult
+
+    def named(self, *names: str) -> list[ReadableSpan]:
+        return sorted((s for s in self.spans if s.name in names), key=lambda s: s.start_time or 0)
+
+    def turns(self) -> list[ReadableSpan]:
+        """Enriched agent turns (outermost), in order."""
+        return sorted(
+            (s for s in self.named(*sc.TURN_SPAN_NAMES) if sc.TURN_INDEX in (s.attributes or {})),
+            key=lambda s: s.attributes[sc.TURN_INDEX],
+        )
+
+    def session(self) -> ReadableSpan:
+        (span,) = self.named(sc.SPAN_AGENT_SESSION)
+        return span
+
+    def children(self, parent: ReadableSpan, *names: str) -> list[ReadableSpan]:
+        pid = parent.context.span_id
+        return [s for s in self.named(*names) if s.parent is not None and s.parent.span_id == pid]
+
+    def descendants(self, parent: ReadableSpan, *names: str) -> list[ReadableSpan]:
+        by_id = {s.context.span_id: s for s in self.spans}
+        out = []
+        for s in self.named(*names):
+            p = s.parent
+            while p is not None and p.span_id in by_id:
+                if p.span_id == parent.context.span_id:
+                    out.append(s)
+                    break
+                p = by_id[p.span_id].parent
+        return out
+
+
+async def traced_call(
+    scenario: Mapping[str, Any] | None = None, *, speed: float = 4.0, **setup: Any
+) -> TracedCall:
+    """One simulated call exported through ``setup_tracing()`` to an in-memory exporter."""
+    memory = InMemorySpanExporter()
+    handle = lk_otel.setup_tracing(memory, schedule_delay=0.05, **setup)
+    try:
+        result = await run_scenario(load_scenario(scenario), speed=speed)
+        handle.force_flush(10)
+        return TracedCall(list(memory.get_finished_spans()), result)
+    finally:
+        handle.shutdown(5)
+
+
+def all_attribute_text(spans: Iterable[ReadableSpan]) -> str:
+    """Every exported attribute, resource and event value of ``spans`` as one string."""
+    parts = []
+    for s in spans:
+        parts.append(json.dumps(dict(s.attributes or {}), default=str))
+        parts.append(json.dumps(dict(s.resource.attributes), default=str))
+        for e in s.events:
+            parts.append(json.dumps(dict(e.attributes or {}), default=str))
+    return "\n".join(parts)
