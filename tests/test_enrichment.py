@@ -9,12 +9,14 @@ import logging
 from collections import Counter
 
 import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from tracing_helpers import TracedCall, all_attribute_text, traced_call
 
+import lk_otel
 from lk_otel import _compat
 from lk_otel import semconv as sc
 from lk_otel.enrich import pipeline
-from lk_otel.simulation import load_scenario
+from lk_otel.simulation import load_scenario, run_scenario
 
 TOL = 0.020  # injected vs measured, seconds
 NEWER = _compat.has_session_usage()  # livekit >= 1.3 (1.8.9 here)
@@ -370,17 +372,12 @@ async def test_failing_enrichment_exports_the_span_and_logs_once(
 
 async def test_concurrent_sessions_keep_their_own_numbers() -> None:
     """Two calls in one process under one pipeline: no attribute crosses sessions."""
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    import lk_otel
-    from lk_otel.simulation import run_scenario
 
     memory = InMemorySpanExporter()
     handle = lk_otel.setup_tracing(memory, schedule_delay=0.05)
     short = {
         "turns": [
-            load_scenario(None).turns[1].__class__
-            and {
+            {
                 "user": {"text": "hello there", "speech_duration": 1.0, "stt_delay": 0.2},
                 "llm": [
                     {
