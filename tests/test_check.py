@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -24,8 +25,6 @@ TOKEN = "s3cr3t-bearer-token"
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    import os
-
     for var in list(os.environ):
         if var.startswith(("OTEL_", "LANGFUSE_")):
             monkeypatch.delenv(var)

@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     trace_id = next((r.trace_id for r in results if r.trace_id), None)
     if trace_id:
-        print(f"sent one span {CHECK_SPAN_NAME!r} in trace {trace_id} (timeout {args.timeout:g} s)")
+        print(f"test span {CHECK_SPAN_NAME!r} in trace {trace_id}, timeout {args.timeout:g} s")
     for result in results:
         print(format_result(result))
     failed = sum(not r.ok for r in results)

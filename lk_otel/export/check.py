@@ -23,6 +23,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from .. import __version__
 from ..configure.backends import Backend, ExportTarget, backend_from_name, coerce_backends
 from ..configure.env import Environ, environ, parse_positive_float
 from ..configure.errors import ConfigError
@@ -106,8 +107,6 @@ def check_backends(
 
 def _test_span(resource: Resource) -> ReadableSpan:
     """One ended span named ``lk_otel.check`` carrying ``resource``."""
-    from .. import __version__
-
     tracer = TracerProvider(resource=resource).get_tracer("lk_otel", __version__)
     span = tracer.start_span(CHECK_SPAN_NAME, attributes={CHECK_SPAN_NAME: True})
     span.end()
