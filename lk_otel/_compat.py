@@ -221,3 +221,18 @@ def session_usage(session: Any, collector: Any) -> Any:
     if has_session_usage():
         return session.usage
     return collector.get_summary()
+
+
+# --- OpenTelemetry SDK -------------------------------------------------------------------
+
+
+def metric_exporter_preferences(exporter: Any) -> dict[str, Any]:
+    """The temporality/aggregation preferences of an SDK ``MetricExporter``.
+
+    A wrapping exporter must declare the same ones (the reader reads them at construction);
+    the SDK keeps them in private fields and reads them the same way in its own reader.
+    """
+    return {
+        "preferred_temporality": getattr(exporter, "_preferred_temporality", None),
+        "preferred_aggregation": getattr(exporter, "_preferred_aggregation", None),
+    }

@@ -28,6 +28,8 @@ from ..collect.feed import EouTiming
 from ..collect.instrumentor import CURRENT_FEED
 from . import mappings, redact, waterfall
 from .extract import (
+    LlmCall,
+    TtsCall,
     llm_attributes,
     llm_call,
     llm_request_figures,
@@ -91,6 +93,8 @@ class EnrichingSpanProcessor(SpanProcessor):
         self._failed_once = False
         self.turn_listeners: list[Callable[[TurnSummary], None]] = []
         self.user_turn_listeners: list[Callable[[float, str | None], None]] = []
+        self.llm_listeners: list[Callable[[LlmCall, str | None], None]] = []
+        self.tts_listeners: list[Callable[[TtsCall, str | None], None]] = []
 
     # --- SpanProcessor ------------------------------------------------------------
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
@@ -213,6 +217,7 @@ class EnrichingSpanProcessor(SpanProcessor):
                 )
                 if turn is not None:
                     turn.llm.append(call)
+                self._notify(self.llm_listeners, call, state.agent_name if state else None)
                 return llm_attributes(call), None
             if name == sc.SPAN_TTS_NODE:
                 tcall = tts_call(
@@ -220,6 +225,7 @@ class EnrichingSpanProcessor(SpanProcessor):
                 )
                 if turn is not None:
                     turn.tts.append(tcall)
+                self._notify(self.tts_listeners, tcall, state.agent_name if state else None)
                 return tts_attributes(tcall), None
             if name == sc.SPAN_FUNCTION_TOOL and turn is not None:
                 turn.tool_calls += 1
@@ -271,8 +277,7 @@ class EnrichingSpanProcessor(SpanProcessor):
         if state.feed is not None:
             stt_audio = state.feed.take_stt_audio()
             out[sc.USER_STT_AUDIO_DURATION] = stt_audio
-            for listener in self.user_turn_listeners:
-                listener(stt_audio, state.agent_name)
+            self._notify(self.user_turn_listeners, stt_audio, state.agent_name)
             if transcription is None and not _compat.has_session_usage():
                 # livekit 1.2 reports this turn's EOU metrics only after the span ended
                 return None, _Held(span, out, node.session, time.monotonic() + HOLD_SECONDS)
@@ -335,8 +340,7 @@ class EnrichingSpanProcessor(SpanProcessor):
         state.summaries.append(summary)
         if stages := waterfall.stages(summary, turn):
             waterfall.emit(self._tracer, span.context, *stages)
-        for listener in self.turn_listeners:
-            listener(summary)
+        self._notify(self.turn_listeners, summary)
         return turn_attributes(summary, state.session_id)
 
     def _session(self, span: ReadableSpan, state: SessionState) -> dict[str, Any]:
@@ -419,6 +423,14 @@ class EnrichingSpanProcessor(SpanProcessor):
     def _forward(self, span: ReadableSpan) -> None:
         for p in self._downstream:
             p.on_end(span)
+
+    def _notify(self, listeners: Sequence[Callable[..., None]], *args: Any) -> None:
+        """Call the metric recorders; their failure must not cost the span its attributes."""
+        for listener in listeners:
+            try:
+                listener(*args)
+            except Exception:
+                self._log_failure("metrics")
 
     def _log_failure(self, name: str) -> None:
         if not self._failed_once:

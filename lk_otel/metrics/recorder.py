@@ -7,6 +7,7 @@ from typing import Any
 from opentelemetry.metrics import Meter
 
 from .. import semconv as sc
+from ..enrich.extract import LlmCall, TtsCall
 from ..enrich.state import TurnSummary
 
 
@@ -41,8 +42,8 @@ class TurnMetricsRecorder:
         self._token_usage = hist(sc.METRIC_GENAI_TOKENS, "{token}", "GenAI tokens used")
 
     def on_turn(self, turn: TurnSummary) -> None:
-        """Record one finished agent turn."""
-        agent = {sc.AGENT_NAME: turn.agent_name} if turn.agent_name else {}
+        """Record one finished agent turn's latencies (its calls are recorded as they end)."""
+        agent = _agent(turn.agent_name)
         first_llm = turn.llm[0] if turn.llm else None
         turn_attrs = {
             **agent,
@@ -60,25 +61,29 @@ class TurnMetricsRecorder:
                 instrument.record(value, turn_attrs)
         if turn.interrupted:
             self._interruptions.add(1, turn_attrs)
-        for call in turn.llm:
-            attrs = {**agent, **_model(call.provider, call.model)}
-            genai = {sc.GEN_AI_OPERATION_NAME: "chat", **_model(call.provider, call.model)}
-            for kind, count in (
-                ("input", call.input_tokens),
-                ("output", call.output_tokens),
-                ("cached_input", call.cached_input_tokens),
-            ):
-                self._tokens.add(count, {**attrs, sc.GEN_AI_TOKEN_TYPE: kind})
-            self._token_usage.record(call.input_tokens, {**genai, sc.GEN_AI_TOKEN_TYPE: "input"})
-            self._token_usage.record(call.output_tokens, {**genai, sc.GEN_AI_TOKEN_TYPE: "output"})
-            if call.duration is not None:
-                self._op_duration.record(call.duration, genai)
-            if call.ttft is not None:
-                self._op_ttfc.record(call.ttft, genai)
-        for tts in turn.tts:
-            attrs = {**agent, **_model(tts.provider, tts.model)}
-            self._chars.add(tts.characters, attrs)
-            self._tts_audio.add(tts.audio_duration, attrs)
+
+    def on_llm(self, call: LlmCall, agent_name: str | None) -> None:
+        """Record one LLM call (tokens, GenAI duration and time to first chunk)."""
+        attrs = {**_agent(agent_name), **_model(call.provider, call.model)}
+        genai = {sc.GEN_AI_OPERATION_NAME: "chat", **_model(call.provider, call.model)}
+        for kind, count in (
+            ("input", call.input_tokens),
+            ("output", call.output_tokens),
+            ("cached_input", call.cached_input_tokens),
+        ):
+            self._tokens.add(count, {**attrs, sc.GEN_AI_TOKEN_TYPE: kind})
+        self._token_usage.record(call.input_tokens, {**genai, sc.GEN_AI_TOKEN_TYPE: "input"})
+        self._token_usage.record(call.output_tokens, {**genai, sc.GEN_AI_TOKEN_TYPE: "output"})
+        if call.duration is not None:
+            self._op_duration.record(call.duration, genai)
+        if call.ttft is not None:
+            self._op_ttfc.record(call.ttft, genai)
+
+    def on_tts(self, call: TtsCall, agent_name: str | None) -> None:
+        """Record one synthesis (characters and audio seconds)."""
+        attrs = {**_agent(agent_name), **_model(call.provider, call.model)}
+        self._chars.add(call.characters, attrs)
+        self._tts_audio.add(call.audio_duration, attrs)
 
     def on_user_turn(self, stt_audio_seconds: float, agent_name: str | None) -> None:
         """Record the STT audio of one user turn."""
@@ -95,3 +100,7 @@ def _model(provider: str | None, model: str | None) -> dict[str, str]:
     if model:
         out[sc.GEN_AI_REQUEST_MODEL] = model
     return out
+
+
+def _agent(agent_name: str | None) -> dict[str, str]:
+    return {sc.AGENT_NAME: agent_name} if agent_name else {}

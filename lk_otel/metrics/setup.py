@@ -16,6 +16,7 @@ from ..configure.backends import Backend, BackendArg, coerce_backends
 from ..configure.env import Environ, environ
 from ..configure.resource import build_resource
 from ..export.factory import create_metric_exporter
+from ..export.resilient import QuietMetricExporter
 from .instruments import views
 from .recorder import TurnMetricsRecorder
 
@@ -42,7 +43,9 @@ def build_meter_provider(
             continue
         readers.append(
             PeriodicExportingMetricReader(
-                create_metric_exporter(target),
+                QuietMetricExporter(
+                    create_metric_exporter(target), label=target.label, auth_hint=target.auth_hint
+                ),
                 export_interval_millis=export_interval * 1000 if export_interval else None,
             )
         )
@@ -103,3 +106,5 @@ def attach_metrics(handle: Any, backends: list[Any], env: Environ, resource: Res
     if handle.processor is not None:
         handle.processor.turn_listeners.append(recorder.on_turn)
         handle.processor.user_turn_listeners.append(recorder.on_user_turn)
+        handle.processor.llm_listeners.append(recorder.on_llm)
+        handle.processor.tts_listeners.append(recorder.on_tts)
