@@ -26,6 +26,7 @@ from .sampling import build_sampler
 logger = logging.getLogger("lk_otel")
 
 DEFAULT_FLUSH_TIMEOUT = 5.0
+_MAX_EXPORT_BATCH = 512  # the SDK's default batch size; never more than the queue holds
 
 
 @dataclass
@@ -206,6 +207,7 @@ def _build(
             BatchSpanProcessor(
                 resilient,
                 max_queue_size=max_queue_size,
+                max_export_batch_size=min(_MAX_EXPORT_BATCH, max_queue_size),
                 schedule_delay_millis=int(schedule_delay * 1000),
                 export_timeout_millis=int(flush_timeout * 1000),
             )
