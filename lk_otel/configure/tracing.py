@@ -27,6 +27,9 @@ logger = logging.getLogger("lk_otel")
 
 DEFAULT_FLUSH_TIMEOUT = 5.0
 _MAX_EXPORT_BATCH = 512  # the SDK's default batch size; never more than the queue holds
+# The batch processor's queue is only a hand-off to the exporter's held buffer, drained every
+# schedule_delay; ``max_queue_size`` bounds the held buffer, where every drop is counted.
+_HANDOFF_QUEUE = 2048
 
 
 @dataclass
@@ -206,7 +209,7 @@ def _build(
         downstream.append(
             BatchSpanProcessor(
                 resilient,
-                max_queue_size=max_queue_size,
+                max_queue_size=max(max_queue_size, _HANDOFF_QUEUE),
                 max_export_batch_size=min(_MAX_EXPORT_BATCH, max_queue_size),
                 schedule_delay_millis=int(schedule_delay * 1000),
                 export_timeout_millis=int(flush_timeout * 1000),
