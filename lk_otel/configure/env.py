@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
+import re
 from collections.abc import Mapping
 from urllib.parse import unquote, urlsplit
 
@@ -32,13 +34,13 @@ def parse_bool(value: str, source: str) -> bool:
 
 
 def parse_positive_float(value: str | float, source: str) -> float:
-    """A float > 0, or a ``ConfigError`` naming ``source``."""
+    """A finite float > 0, or a ``ConfigError`` naming ``source``."""
     try:
         number = float(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{source} must be a number, got {value!r}") from None
-    if not number > 0:
-        raise ConfigError(f"{source} must be greater than 0, got {value!r}")
+    if not number > 0 or not math.isfinite(number):
+        raise ConfigError(f"{source} must be a finite number greater than 0, got {value!r}")
     return number
 
 
@@ -97,7 +99,10 @@ def is_loopback(url: str) -> bool:
 
 def _safe(url: str) -> str:
     """``url`` without any user:password part, for error messages."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not parseable (e.g. "http://[::1"): cut any userinfo by hand
+        return re.sub(r"//[^/?#]*@", "//", url)
     if parts.username or parts.password:
         return url.replace(parts.netloc, parts.hostname or "", 1)
     return url
