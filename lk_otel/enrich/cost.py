@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -46,8 +47,8 @@ class PriceTable:
                 price = Price(**{k: float(v) for k, v in spec.items()})
             except (TypeError, ValueError):
                 raise ConfigError(f"prices[{model!r}]: every price must be a number") from None
-            if any(getattr(price, k) < 0 for k in _KEYS):
-                raise ConfigError(f"prices[{model!r}]: prices must not be negative")
+            if any(not 0 <= getattr(price, k) < math.inf for k in _KEYS):
+                raise ConfigError(f"prices[{model!r}]: prices must be finite and not negative")
             entries.append((str(model), price))
         return cls(tuple(entries))
 

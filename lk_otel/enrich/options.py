@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,10 +36,16 @@ class EnrichOptions:
         """Validated options; raises ``ConfigError`` on bad ``tags`` or ``prices``."""
         from ..configure.errors import ConfigError
 
-        if isinstance(tags, str) or (
-            tags is not None and not all(isinstance(t, str) for t in tags)
+        if tags is not None and (
+            isinstance(tags, str | Mapping)
+            or not isinstance(tags, Iterable)
+            or not all(isinstance(t, str) for t in tags)
         ):
             raise ConfigError("tags must be a list of strings")
+        if prices is not None and not isinstance(prices, Mapping):
+            raise ConfigError(
+                'prices must be a mapping like {"openai/gpt-4o-mini": {"input_per_1m": 0.15}}'
+            )
         return cls(
             allow_pii=allow_pii,
             langfuse=langfuse,
