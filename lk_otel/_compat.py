@@ -236,3 +236,10 @@ def metric_exporter_preferences(exporter: Any) -> dict[str, Any]:
         "preferred_temporality": getattr(exporter, "_preferred_temporality", None),
         "preferred_aggregation": getattr(exporter, "_preferred_aggregation", None),
     }
+
+
+@cache
+def livekit_records_genai_metrics() -> bool:
+    """Whether livekit records the GenAI metric instruments itself (its ``otel_metrics``
+    module, 1.8), in which case lk_otel must not record them a second time."""
+    return hasattr(getattr(telemetry, "otel_metrics", None), "_genai_operation_duration")

@@ -77,7 +77,8 @@ def test_usage_counters_and_genai_instruments(exported: tuple[OtlpReceiver, int]
         assert point.attributes[sc.GEN_AI_OPERATION_NAME] == "chat"
         assert point.attributes[sc.GEN_AI_PROVIDER_NAME] == "openai"
         assert point.attributes[sc.GEN_AI_REQUEST_MODEL] == "gpt-4o-mini"
-        assert point.bucket_bounds == GENAI_DURATION_BUCKETS
+        if not _compat.livekit_records_genai_metrics():  # else livekit's own buckets
+            assert point.bucket_bounds == GENAI_DURATION_BUCKETS
     usage = latest(receiver, sc.METRIC_GENAI_TOKENS)
     assert {p.attributes[sc.GEN_AI_TOKEN_TYPE] for p in usage.data_points} == {"input", "output"}
     assert sum(p.sum for p in usage.data_points) == 8212 + 151

@@ -196,7 +196,8 @@ def _build(
     max_queue_size: int,
     schedule_delay: float,
 ) -> TracingHandle:
-    provider = TracerProvider(resource=resource, sampler=sampler)
+    # shut down by lk_otel with a bound, not by the SDK's unbounded atexit hook
+    provider = TracerProvider(resource=resource, sampler=sampler, shutdown_on_exit=False)
     exporters: list[ResilientSpanExporter] = []
     downstream: list[BatchSpanProcessor] = []
     raw = [(t.label, t.auth_hint, create_span_exporter(t)) for _, t in targets]

@@ -47,6 +47,8 @@ GENAI_DURATION_BUCKETS = (
 )
 GENAI_TOKEN_BUCKETS = tuple(float(4**i) for i in range(14))  # 1, 4, 16 … 67108864
 
+METER = "lk_otel"  # views apply to our instruments only (livekit has same-named ones)
+
 TURN_HISTOGRAMS = (
     sc.METRIC_TURN_E2E,
     sc.METRIC_TURN_EOT,
@@ -59,6 +61,7 @@ def views() -> list[View]:
     """Bucket boundaries for every lk_otel and GenAI histogram."""
     out = [
         View(
+            meter_name=METER,
             instrument_name=name,
             aggregation=ExplicitBucketHistogramAggregation(VOICE_LATENCY_BUCKETS),
         )
@@ -66,18 +69,21 @@ def views() -> list[View]:
     ]
     out.append(
         View(
+            meter_name=METER,
             instrument_name=sc.METRIC_GENAI_DURATION,
             aggregation=ExplicitBucketHistogramAggregation(GENAI_DURATION_BUCKETS),
         )
     )
     out.append(
         View(
+            meter_name=METER,
             instrument_name=sc.METRIC_GENAI_TTFC,
             aggregation=ExplicitBucketHistogramAggregation(GENAI_DURATION_BUCKETS),
         )
     )
     out.append(
         View(
+            meter_name=METER,
             instrument_name=sc.METRIC_GENAI_TOKENS,
             aggregation=ExplicitBucketHistogramAggregation(GENAI_TOKEN_BUCKETS),
         )

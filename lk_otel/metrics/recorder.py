@@ -14,7 +14,9 @@ from ..enrich.state import TurnSummary
 class TurnMetricsRecorder:
     """Low-cardinality attributes only: agent name, provider, model; never a session id."""
 
-    def __init__(self, meter: Meter) -> None:
+    def __init__(self, meter: Meter, *, genai: bool = True) -> None:
+        self._genai = genai  # False where livekit records the GenAI instruments itself
+
         def hist(name: str, unit: str, desc: str) -> Any:
             return meter.create_histogram(name, unit=unit, description=desc)
 
@@ -37,9 +39,10 @@ class TurnMetricsRecorder:
         self._interruptions = meter.create_counter(
             sc.METRIC_INTERRUPTIONS, unit="{turn}", description="Agent turns the user interrupted"
         )
-        self._op_duration = hist(sc.METRIC_GENAI_DURATION, "s", "GenAI operation duration")
-        self._op_ttfc = hist(sc.METRIC_GENAI_TTFC, "s", "GenAI time to first chunk")
-        self._token_usage = hist(sc.METRIC_GENAI_TOKENS, "{token}", "GenAI tokens used")
+        if genai:
+            self._op_duration = hist(sc.METRIC_GENAI_DURATION, "s", "GenAI operation duration")
+            self._op_ttfc = hist(sc.METRIC_GENAI_TTFC, "s", "GenAI time to first chunk")
+            self._token_usage = hist(sc.METRIC_GENAI_TOKENS, "{token}", "GenAI tokens used")
 
     def on_turn(self, turn: TurnSummary) -> None:
         """Record one finished agent turn's latencies (its calls are recorded as they end)."""
@@ -72,6 +75,8 @@ class TurnMetricsRecorder:
             ("cached_input", call.cached_input_tokens),
         ):
             self._tokens.add(count, {**attrs, sc.GEN_AI_TOKEN_TYPE: kind})
+        if not self._genai:
+            return
         self._token_usage.record(call.input_tokens, {**genai, sc.GEN_AI_TOKEN_TYPE: "input"})
         self._token_usage.record(call.output_tokens, {**genai, sc.GEN_AI_TOKEN_TYPE: "output"})
         if call.duration is not None:

@@ -12,12 +12,13 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 
+from .. import _compat
 from ..configure.backends import Backend, BackendArg, coerce_backends
 from ..configure.env import Environ, environ
 from ..configure.resource import build_resource
 from ..export.factory import create_metric_exporter
 from ..export.resilient import QuietMetricExporter
-from .instruments import views
+from .instruments import METER, views
 from .recorder import TurnMetricsRecorder
 
 logger = logging.getLogger("lk_otel")
@@ -49,8 +50,14 @@ def build_meter_provider(
                 export_interval_millis=export_interval * 1000 if export_interval else None,
             )
         )
-    provider = MeterProvider(resource=resource, metric_readers=readers, views=views())
-    return provider, TurnMetricsRecorder(provider.get_meter("lk_otel"))
+    # shut down by lk_otel with a bound, not by the SDK's unbounded atexit hook
+    provider = MeterProvider(
+        resource=resource, metric_readers=readers, views=views(), shutdown_on_exit=False
+    )
+    recorder = TurnMetricsRecorder(
+        provider.get_meter(METER), genai=not _compat.livekit_records_genai_metrics()
+    )
+    return provider, recorder
 
 
 def install_global(provider: MeterProvider) -> bool:
