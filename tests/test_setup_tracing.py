@@ -15,6 +15,7 @@ from otlp_receiver import OtlpReceiver
 import lk_otel
 from lk_otel import ConfigError, Jaeger, Langfuse, setup_tracing
 
+pytest_plugins = ["receiver_fixtures"]
 OTEL_VARS = [
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
