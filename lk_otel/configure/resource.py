@@ -32,8 +32,8 @@ def build_resource(
             raise ConfigError(f"resource_attributes[{key!r}] must be a str, bool, int or float")
         attrs[key] = value
     if service_name is not None:
-        if not service_name.strip():
-            raise ConfigError("service_name must not be empty")
+        if not isinstance(service_name, str) or not service_name.strip():
+            raise ConfigError("service_name must be a non-empty string")
         attrs[SERVICE_NAME] = service_name
     elif found := first_env(env, "OTEL_SERVICE_NAME"):
         attrs[SERVICE_NAME] = found[1]

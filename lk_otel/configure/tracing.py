@@ -127,8 +127,20 @@ def setup_tracing(
         logger.info("lk_otel: OTEL_SDK_DISABLED=true, tracing is off")
         return TracingHandle(provider=None)
     flush_timeout = parse_positive_float(flush_timeout, "flush_timeout")
-    if max_queue_size < 1:
-        raise ConfigError(f"max_queue_size must be at least 1, got {max_queue_size}")
+    if flush_timeout > threading.TIMEOUT_MAX:
+        raise ConfigError(f"flush_timeout must be at most {threading.TIMEOUT_MAX:g} s")
+    if (
+        isinstance(max_queue_size, bool)
+        or not isinstance(max_queue_size, int)
+        or max_queue_size < 1
+    ):
+        raise ConfigError(
+            f"max_queue_size must be an integer of at least 1, got {max_queue_size!r}"
+        )
+    if parse_positive_float(schedule_delay, "schedule_delay") < 0.001:
+        raise ConfigError(f"schedule_delay must be at least 0.001 s, got {schedule_delay!r}")
+    _check_attributes(metadata, "metadata")
+    _check_attributes(resource_attributes, "resource_attributes")
     backends = coerce_backends(backend, env_map)
     targets = [(b, b.resolve(env_map)) for b in backends if isinstance(b, Backend)]
     options = EnrichOptions.build(
@@ -233,6 +245,22 @@ def _build(
         flush_timeout=flush_timeout,
         processor=processor,
     )
+
+
+def _check_attributes(value: Mapping[str, Any] | None, source: str) -> None:
+    """``value`` must be None or a mapping of str keys to OpenTelemetry attribute values."""
+    if value is None:
+        return
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{source} must be a mapping of str keys to attribute values")
+    for key, item in value.items():
+        items = item if isinstance(item, list | tuple) else [item]
+        if not isinstance(key, str) or not all(
+            isinstance(i, str | bool | int | float) for i in items
+        ):
+            raise ConfigError(
+                f"{source}[{key!r}] must be a str, bool, int or float (or a list of them)"
+            )
 
 
 def _allow_pii(allow_pii: bool | None, env: Environ) -> bool:
