@@ -264,9 +264,16 @@ def _check_attributes(value: Mapping[str, Any] | None, source: str) -> None:
 
 
 def _allow_pii(allow_pii: bool | None, env: Environ) -> bool:
-    """The argument, else ``LIVEKIT_TELEMETRY_ALLOW_PII``, else livekit's default (True)."""
+    """The argument, else ``LIVEKIT_TELEMETRY_ALLOW_PII``, else livekit's default (True).
+
+    A string is read as the variable is (``"false"`` is False); anything else but a bool is
+    an error, so that no truthy value turns PII on by accident."""
+    if isinstance(allow_pii, str):
+        return parse_bool(allow_pii, "allow_pii")
+    if allow_pii is not None and not isinstance(allow_pii, bool):
+        raise ConfigError(f"allow_pii must be True or False, got {allow_pii!r}")
     if allow_pii is not None:
-        return bool(allow_pii)
+        return allow_pii
     if found := first_env(env, "LIVEKIT_TELEMETRY_ALLOW_PII"):
         return parse_bool(found[1], found[0])
     return True
