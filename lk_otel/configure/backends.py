@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -263,6 +264,9 @@ class File(Backend):
         if not str(self.path).strip():
             raise ConfigError("file backend: path must not be empty")
         path = str(self.path)
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise ConfigError(f"file backend: the folder of path {path!r} does not exist")
         if signal == "metrics":
             path = path[:-6] + ".metrics.jsonl" if path.endswith(".jsonl") else path + ".metrics"
         return ExportTarget(label=self.name, kind="file", path=path)
