@@ -26,6 +26,7 @@ from .sampling import build_sampler
 logger = logging.getLogger("lk_otel")
 
 DEFAULT_FLUSH_TIMEOUT = 5.0
+DEFAULT_RETRY_INTERVAL = 5.0
 _MAX_EXPORT_BATCH = 512  # the SDK's default batch size; never more than the queue holds
 # The batch processor's queue is only a hand-off to the exporter's held buffer, drained every
 # schedule_delay; ``max_queue_size`` bounds the held buffer, where every drop is counted.
@@ -112,6 +113,7 @@ def setup_tracing(
     flush_timeout: float = DEFAULT_FLUSH_TIMEOUT,
     max_queue_size: int = 2048,
     schedule_delay: float = 1.0,
+    retry_interval: float = DEFAULT_RETRY_INTERVAL,
 ) -> TracingHandle:
     """Configure OpenTelemetry for a LiveKit agent and install it in livekit-agents.
 
@@ -120,6 +122,12 @@ def setup_tracing(
     list of them; unset, it is chosen from the environment. A second call with the same
     arguments (a reused worker process) returns the installed handle instead of stacking
     exporters. Raises ``ConfigError`` naming the argument or variable at fault.
+
+    Export never blocks the call: spans go out in batches every ``schedule_delay`` seconds.
+    While a backend is down, each exporter holds up to ``2 * max_queue_size`` spans (the
+    oldest beyond that are dropped, counted in ``exporter.dropped`` and logged once) and
+    tries the backend again at most every ``retry_interval`` seconds. ``flush_timeout``
+    bounds every flush and shutdown, the one at job end and at process exit included.
     """
     global _active
     env_map: Environ = environ()
@@ -139,6 +147,7 @@ def setup_tracing(
         )
     if parse_positive_float(schedule_delay, "schedule_delay") < 0.001:
         raise ConfigError(f"schedule_delay must be at least 0.001 s, got {schedule_delay!r}")
+    retry_interval = parse_positive_float(retry_interval, "retry_interval")
     _check_attributes(metadata, "metadata")
     _check_attributes(resource_attributes, "resource_attributes")
     backends = coerce_backends(backend, env_map)
@@ -186,6 +195,7 @@ def setup_tracing(
             flush_timeout,
             max_queue_size,
             schedule_delay,
+            retry_interval,
         )
         if metrics:
             from ..metrics.setup import attach_metrics
@@ -207,6 +217,7 @@ def _build(
     flush_timeout: float,
     max_queue_size: int,
     schedule_delay: float,
+    retry_interval: float,
 ) -> TracingHandle:
     # shut down by lk_otel with a bound, not by the SDK's unbounded atexit hook
     provider = TracerProvider(resource=resource, sampler=sampler, shutdown_on_exit=False)
@@ -216,7 +227,11 @@ def _build(
     raw += [(type(b).__name__, None, b) for b in backends if isinstance(b, SpanExporter)]
     for label, hint, exporter in raw:
         resilient = ResilientSpanExporter(
-            exporter, label=label, max_held=max_queue_size * 2, auth_hint=hint
+            exporter,
+            label=label,
+            max_held=max_queue_size * 2,
+            retry_interval=retry_interval,
+            auth_hint=hint,
         )
         exporters.append(resilient)
         downstream.append(
