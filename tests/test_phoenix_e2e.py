@@ -1,0 +1,70 @@
+"""A simulated call through ``setup_tracing()`` into a real Arize Phoenix, over HTTP and gRPC,
+read back through Phoenix's REST API: enriched attributes, span kinds and session id intact."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from phoenix_server import PhoenixServer
+
+import lk_otel
+from lk_otel import _compat
+from lk_otel import semconv as sc
+from lk_otel.simulation import load_scenario, run_scenario
+
+pytest_plugins = ["phoenix_fixtures"]
+pytestmark = pytest.mark.phoenix
+
+
+@pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
+async def test_simulated_call_arrives_enriched(phoenix: PhoenixServer, protocol: str) -> None:
+    project = f"lk-otel-{protocol.split('/')[0]}-{uuid.uuid4().hex[:8]}"
+    endpoint = phoenix.http_endpoint if protocol != "grpc" else phoenix.grpc_endpoint
+    handle = lk_otel.setup_tracing(
+        lk_otel.OTLP(endpoint=endpoint, protocol=protocol),  # type: ignore[arg-type]
+        resource_attributes={sc.OPENINFERENCE_PROJECT: project},
+        schedule_delay=0.05,
+    )
+    try:
+        result = await run_scenario(load_scenario(None), speed=8.0)
+        assert handle.force_flush(10)
+    finally:
+        handle.shutdown(5)
+    turn_name = _compat.agent_turn_span_name()
+    spans = phoenix.wait_for_spans(
+        project, lambda got: any(s["name"] == sc.SPAN_AGENT_SESSION for s in got), timeout=30
+    )
+    by_name: dict[str, list[dict]] = {}
+    for span in spans:
+        by_name.setdefault(span["name"], []).append(span)
+
+    (session,) = by_name[sc.SPAN_AGENT_SESSION]
+    attrs = session["attributes"]
+    session_id = attrs[sc.SESSION_ID]
+    assert attrs[sc.OI_SESSION_ID] == session_id == attrs[sc.LANGFUSE_SESSION_ID]
+    assert attrs[sc.SESSION_TURNS] >= len(result.scenario.turns)
+    assert isinstance(attrs[sc.SESSION_E2E_P95], float)
+    assert isinstance(attrs[sc.SESSION_INPUT_TOKENS], int)
+
+    turns = [t for t in by_name[turn_name] if sc.TURN_INDEX in t["attributes"]]
+    replies = [t for t in turns if t["attributes"][sc.TURN_KIND] == "reply"]
+    assert len(replies) == len(result.scenario.turns)
+    for turn in turns:
+        assert turn["span_kind"] == "AGENT"
+        assert turn["attributes"][sc.TURN_SESSION_ID] == session_id
+    for turn in replies:
+        a = turn["attributes"]
+        assert isinstance(a[sc.TURN_E2E_LATENCY], float) and a[sc.TURN_E2E_LATENCY] > 0
+        assert a[sc.TURN_LATENCY_SUM] == pytest.approx(
+            a[sc.TURN_END_OF_TURN_DELAY] + a[sc.TURN_LLM_TTFT] + a[sc.TURN_TTS_TTFB]
+        )
+    assert {s["span_kind"] for s in by_name[sc.SPAN_LLM_REQUEST]} == {"LLM"}
+    assert {s["span_kind"] for s in by_name[sc.SPAN_FUNCTION_TOOL]} == {"TOOL"}
+    assert all(sc.LLM_TTFT in s["attributes"] for s in by_name[sc.SPAN_LLM_NODE])
+    # the waterfall hangs under the reply turns, stage spans under it
+    reply_ids = {t["context"]["span_id"] for t in replies}
+    waterfalls = by_name[sc.SPAN_RESPONSE_LATENCY]
+    assert {w["parent_id"] for w in waterfalls} == reply_ids
+    stages = by_name[sc.SPAN_STAGE_LLM_TTFT]
+    assert {s["parent_id"] for s in stages} == {w["context"]["span_id"] for w in waterfalls}
