@@ -22,10 +22,26 @@ NUM_CHANNELS = 1
 # livekit's AudioEmitter holds back its last frame until the next one or the end of the
 # segment (1.2: a whole frame); small frames let the first audio out at ttfb
 FRAME_SIZE_MS = 20
+# audio is pushed in chunks, yielding in between: framing seconds of audio at once would
+# stall the event loop for milliseconds, delaying the first frame (ttfb) with it
+FIRST_CHUNK = 0.1
+CHUNK = 0.5
 
 
-def _pcm_silence(duration: float) -> bytes:
-    return b"\x00\x00" * (round(duration * SAMPLE_RATE) * NUM_CHANNELS)
+def _pcm_silence(samples: int) -> bytes:
+    return b"\x00\x00" * (samples * NUM_CHANNELS)
+
+
+async def _push_audio(emitter: tts.AudioEmitter, duration: float) -> None:
+    """Push ``duration`` seconds of audio: a short first chunk, then larger ones."""
+    remaining = round(duration * SAMPLE_RATE)
+    chunk = round(FIRST_CHUNK * SAMPLE_RATE)
+    while remaining > 0:
+        samples = min(chunk, remaining)
+        emitter.push(_pcm_silence(samples))
+        remaining -= samples
+        chunk = round(CHUNK * SAMPLE_RATE)
+        await asyncio.sleep(0)
 
 
 class ScriptedTTS(tts.TTS):
@@ -91,7 +107,7 @@ class ScriptedChunkedStream(tts.ChunkedStream):
             frame_size_ms=FRAME_SIZE_MS,
         )
         await asyncio.sleep(max(0.0, started + entry.ttfb - time.perf_counter()))
-        output_emitter.push(_pcm_silence(entry.audio_duration))
+        await _push_audio(output_emitter, entry.audio_duration)
         output_emitter.flush()
 
 
@@ -133,4 +149,4 @@ class ScriptedSynthesizeStream(tts.SynthesizeStream):
     @staticmethod
     async def _send_audio(emitter: tts.AudioEmitter, entry: TTSCall, *, started: float) -> None:
         await asyncio.sleep(max(0.0, started + entry.ttfb - time.perf_counter()))
-        emitter.push(_pcm_silence(entry.audio_duration))
+        await _push_audio(emitter, entry.audio_duration)
