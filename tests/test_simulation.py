@@ -440,6 +440,15 @@ async def test_concurrent_sessions_keep_their_own_metrics() -> None:
 
 async def test_the_session_span_does_not_leak_into_the_caller(simulated_call: Any) -> None:
     # livekit attaches agent_session to the context calling start() and never detaches it
-    call = await simulated_call(_small("plums", 300), speed=4.0)
+    heard: list[str] = []
+
+    def subscribe(session: Any) -> None:  # called before start(): sees every event
+        session.on(
+            "user_input_transcribed",
+            lambda ev: heard.append(ev.transcript) if ev.is_final and ev.transcript else None,
+        )
+
+    call = await simulated_call(_small("plums", 300), speed=4.0, on_session=subscribe)
     assert call.result.anomalies == []
+    assert heard == [t.user.text for t in call.result.scenario.turns]
     assert not trace.get_current_span().get_span_context().is_valid

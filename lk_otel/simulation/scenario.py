@@ -3,6 +3,24 @@
 A scenario is a mapping (or a JSON file) with snake_case keys; every duration is in
 seconds. Unknown keys raise :class:`ScenarioError` naming the key with its path
 (``turns[2].llm[0].ttfx``); missing optional keys get the defaults below.
+
+Keys (``*`` required)::
+
+    name, instructions                  labels; instructions go to the Agent
+    greeting: {text*, mode: say|generate, tts: {ttfb, audio_duration},
+               llm: {ttft, duration, input_tokens, output_tokens, cached_input_tokens}}
+    endpointing_delay                   livekit's minimum end-of-turn delay (0.5)
+    models: {llm|stt|tts: {provider, model}}
+    turns*: [{
+        user*: {text*, speech_duration, stt_delay},
+        llm*: [{ttft, duration, text, input_tokens, output_tokens, cached_input_tokens,
+                tool_call: {name*, arguments, result}}],   # a tool call is followed
+        tts: {ttfb, audio_duration} | [one per LLM call with text],  # by another call
+        interrupt_after,   # the user starts the next turn this far into the agent's speech
+    }]
+
+``ttft``/``duration`` run from the LLM request; ``ttfb`` from the first text the TTS
+receives; ``stt_delay`` from the end of the user's speech to the final transcript.
 """
 
 from __future__ import annotations
