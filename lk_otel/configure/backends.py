@@ -26,6 +26,7 @@ from .env import (
     parse_headers,
     parse_positive_float,
     validate_endpoint,
+    without_userinfo,
 )
 from .errors import ConfigError
 
@@ -174,8 +175,8 @@ class OTLP(Backend):
             return False
         if not insecure and not is_loopback(endpoint):
             raise ConfigError(
-                f"{self.name}: endpoint {endpoint!r} would send telemetry unencrypted to a "
-                f"remote host; use https:// or set {source}=True "
+                f"{self.name}: endpoint {without_userinfo(endpoint)!r} would send telemetry "
+                f"unencrypted to a remote host; use https:// or set {source}=True "
                 f"(or OTEL_EXPORTER_OTLP_INSECURE=true) if that is intended"
             )
         return True
@@ -226,8 +227,8 @@ class Langfuse(Backend):
         host = host.rstrip("/")
         if host.startswith("http://") and not is_loopback(host):
             raise ConfigError(
-                f"langfuse host {host!r} is plain http to a remote host: the keys would travel "
-                "unencrypted; use https://"
+                f"langfuse host {without_userinfo(host)!r} is plain http to a remote host: "
+                "the keys would travel unencrypted; use https://"
             )
         token = base64.b64encode(f"{public}:{secret}".encode()).decode()
         return ExportTarget(

@@ -63,8 +63,14 @@ def parse_headers(value: str | Mapping[str, str], source: str) -> dict[str, str]
                 )
             pairs.append((unquote(key.strip()), unquote(raw.strip())))
     headers: dict[str, str] = {}
-    for key, header_value in pairs:
-        if not key or any(c in key for c in " \t\r\n:") or any(c in header_value for c in "\r\n"):
+    for position, (key, header_value) in enumerate(pairs, start=1):
+        if not key or any(c in key for c in " \t\r\n:"):
+            # not echoed: a pasted "Authorization: Basic abc==" puts the secret in the name
+            raise ConfigError(
+                f"{source}: entry {position} has no valid header name "
+                "(expected k1=v1,k2=v2; names cannot contain spaces or ':')"
+            )
+        if any(c in header_value for c in "\r\n"):
             raise ConfigError(f"{source}: header {key!r} is not a valid HTTP header")
         headers[key.lower()] = header_value
     return headers
@@ -76,13 +82,14 @@ def validate_endpoint(url: str, source: str) -> str:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError:
-        raise ConfigError(f"{source} is not a valid URL: {_safe(url)!r}") from None
+        raise ConfigError(f"{source} is not a valid URL: {without_userinfo(url)!r}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
-            f"{source} must be an http:// or https:// URL with a host, got {_safe(url)!r}"
+            f"{source} must be an http:// or https:// URL with a host, "
+            f"got {without_userinfo(url)!r}"
         )
     if port == 0:
-        raise ConfigError(f"{source} has port 0: {_safe(url)!r}")
+        raise ConfigError(f"{source} has port 0: {without_userinfo(url)!r}")
     return url.strip().rstrip("/") if parts.path in ("", "/") else url.strip()
 
 
@@ -97,7 +104,7 @@ def is_loopback(url: str) -> bool:
         return False
 
 
-def _safe(url: str) -> str:
+def without_userinfo(url: str) -> str:
     """``url`` without any user:password part, for error messages."""
     try:
         parts = urlsplit(url)
