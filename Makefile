@@ -15,7 +15,8 @@ $(VENV)/.installed: pyproject.toml
 
 $(VENV_OLD)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV_OLD)
-	$(VENV_OLD)/bin/pip install $(PIP_FLAGS) -e ".[test,report]" "livekit-agents==$(LK_OLDEST)"
+	# 1.2.18 imports httpx, which newer openai releases no longer pull in
+	$(VENV_OLD)/bin/pip install $(PIP_FLAGS) -e ".[test,report]" "livekit-agents==$(LK_OLDEST)" httpx
 	touch $@
 
 .venv-phoenix/bin/phoenix: scripts/install-phoenix

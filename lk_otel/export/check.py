@@ -188,7 +188,12 @@ class _Probe(threading.Thread):
         if finished and self.error is not None:
             return dataclasses.replace(base, cause=self._redact(self.error))
         cause = self.cause()
-        if not finished and cause.kind not in _NOT_RETRYABLE and cause.kind != "unavailable":
+        ran_out = finished and cause.kind == "unknown" and (self.seconds or 0) >= 0.9 * timeout
+        if (
+            (ran_out or not finished)
+            and cause.kind not in _NOT_RETRYABLE
+            and cause.kind != "unavailable"
+        ):
             cause = diagnostics.Cause(
                 "timeout", f"the backend did not answer within {timeout:g} s (timeout)"
             )
