@@ -20,12 +20,10 @@ OPENAI_API_KEY, CARTESIA_API_KEY). Optional: OTEL_SERVICE_NAME, OTEL_RESOURCE_AT
 
 from __future__ import annotations
 
-from livekit.agents import Agent, AgentSession, JobContext, WorkerOptions, cli
+from livekit.agents import JobContext, WorkerOptions, cli
+from voice_agent import run_agent
 
 from lk_otel import TracingHandle, setup_tracing
-
-INSTRUCTIONS = "You are a friendly voice assistant. Keep your answers short."
-PLUGINS = "deepgram,openai,cartesia,silero"
 
 
 def setup() -> TracingHandle:
@@ -33,27 +31,9 @@ def setup() -> TracingHandle:
     return setup_tracing("otlp", environment="production")
 
 
-def build_session() -> AgentSession:
-    """STT, LLM, TTS and VAD plugins; swap in your own."""
-    try:
-        from livekit.plugins import cartesia, deepgram, openai, silero
-    except ImportError as exc:
-        raise RuntimeError(f'pip install "livekit-agents[{PLUGINS}]" ({exc})') from exc
-    return AgentSession(
-        stt=deepgram.STT(model="nova-3"),
-        llm=openai.LLM(model="gpt-4o-mini"),
-        tts=cartesia.TTS(),
-        vad=silero.VAD.load(),
-    )
-
-
 async def entrypoint(ctx: JobContext) -> None:
-    """Tracing first, so the whole session is traced; then the usual agent."""
-    setup()
-    await ctx.connect()
-    session = build_session()
-    await session.start(agent=Agent(instructions=INSTRUCTIONS), room=ctx.room)
-    await session.generate_reply(instructions="Greet the user and offer your help.")
+    """Tracing first (``setup()``), then the usual agent."""
+    await run_agent(ctx, setup)
 
 
 if __name__ == "__main__":
