@@ -44,11 +44,16 @@ _FILTER = _CaptureFilter()
 
 
 def install() -> None:
-    """Attach the capture filter to the exporters' loggers (idempotent)."""
+    """Put the capture filter first on the exporters' loggers (idempotent).
+
+    First: the gRPC exporter's logger carries the SDK's ``DuplicateFilter``, which drops a
+    record equal to the one before it (same message, same 20 s); behind it, a backend that
+    failed twice the same way would leave the second failure with no cause at all.
+    """
     for name in EXPORTER_LOGGERS:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)
+            logger.filters.insert(0, _FILTER)
 
 
 @contextmanager
