@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from opentelemetry.sdk.metrics.export import MetricExporter
+from typing import Any
+
+from opentelemetry.exporter.otlp.json.file import FileMetricExporter, FileSpanExporter
+from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, MetricExporter
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SpanExporter
 
 from ..configure.backends import ExportTarget
@@ -25,63 +28,39 @@ def _compression(name: str | None, *, grpc: bool) -> object | None:
     }[name]
 
 
+def _otlp(target: ExportTarget, grpc_cls: type, http_cls: type) -> Any:
+    """An OTLP exporter of the target's protocol, with its endpoint, headers and options."""
+    grpc = target.protocol == "grpc"
+    kwargs: dict[str, Any] = {
+        "endpoint": target.endpoint,
+        "headers": dict(target.headers),
+        "timeout": target.timeout,
+        "compression": _compression(target.compression, grpc=grpc),
+    }
+    if grpc:
+        kwargs["insecure"] = target.insecure
+    return (grpc_cls if grpc else http_cls)(**kwargs)
+
+
 def create_span_exporter(target: ExportTarget) -> SpanExporter:
     """The official exporter for ``target`` (OTLP gRPC/HTTP, OTLP/JSON file or console)."""
     if target.kind == "console":
         return ConsoleSpanExporter(out=Stdout(), formatter=format_span)
     if target.kind == "file":
-        from opentelemetry.exporter.otlp.json.file import FileSpanExporter
-
         return FileSpanExporter(target.path)
-    if target.protocol == "grpc":
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as Grpc
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as Http
 
-        return OTLPSpanExporter(
-            endpoint=target.endpoint,
-            insecure=target.insecure,
-            headers=dict(target.headers),
-            timeout=target.timeout,
-            compression=_compression(target.compression, grpc=True),  # type: ignore[arg-type]
-        )
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
-        OTLPSpanExporter as HttpExporter,
-    )
-
-    return HttpExporter(
-        endpoint=target.endpoint,
-        headers=dict(target.headers),
-        timeout=target.timeout,
-        compression=_compression(target.compression, grpc=False),  # type: ignore[arg-type]
-    )
+    return _otlp(target, Grpc, Http)
 
 
 def create_metric_exporter(target: ExportTarget) -> MetricExporter:
     """The official metric exporter for ``target``."""
     if target.kind == "console":
-        from opentelemetry.sdk.metrics.export import ConsoleMetricExporter
-
         return ConsoleMetricExporter()
     if target.kind == "file":
-        from opentelemetry.exporter.otlp.json.file import FileMetricExporter
-
         return FileMetricExporter(target.path)
-    if target.protocol == "grpc":
-        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+    from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter as Grpc
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter as Http
 
-        return OTLPMetricExporter(
-            endpoint=target.endpoint,
-            insecure=target.insecure,
-            headers=dict(target.headers),
-            timeout=target.timeout,
-            compression=_compression(target.compression, grpc=True),  # type: ignore[arg-type]
-        )
-    from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
-        OTLPMetricExporter as HttpMetricExporter,
-    )
-
-    return HttpMetricExporter(
-        endpoint=target.endpoint,
-        headers=dict(target.headers),
-        timeout=target.timeout,
-        compression=_compression(target.compression, grpc=False),  # type: ignore[arg-type]
-    )
+    return _otlp(target, Grpc, Http)
