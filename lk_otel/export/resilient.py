@@ -57,6 +57,7 @@ class ResilientSpanExporter(SpanExporter):
         self._wake = threading.Event()
         self._sender: threading.Thread | None = None
         self._closed = False
+        self._in_flight = 0  # spans taken from _held for the request under way
         self._failing_since: float | None = None
         self._next_attempt = 0.0
         self.dropped = 0
@@ -70,8 +71,8 @@ class ResilientSpanExporter(SpanExporter):
 
     @property
     def held(self) -> int:
-        """Spans waiting to be sent (the backend is slow, down, or not asked yet)."""
-        return len(self._held)
+        """Spans not delivered yet: waiting, or in the request under way."""
+        return len(self._held) + self._in_flight
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         """Hold ``spans`` and wake the sender thread; never waits for the network."""
@@ -133,7 +134,8 @@ class ResilientSpanExporter(SpanExporter):
         self._trim()
 
     def _trim(self) -> None:
-        overflow = len(self._held) - self._max_held
+        """Drop the oldest waiting spans over ``max_held`` (the batch in flight counts)."""
+        overflow = min(len(self._held) + self._in_flight - self._max_held, len(self._held))
         for _ in range(max(overflow, 0)):
             self._held.popleft()
         if overflow > 0:
@@ -147,6 +149,7 @@ class ResilientSpanExporter(SpanExporter):
                     if not self._held:
                         return True
                     batch = [self._held.popleft() for _ in range(min(_CHUNK, len(self._held)))]
+                    self._in_flight = len(batch)
                 with diagnostics.capture() as messages:
                     try:
                         result = self._inner.export(batch)
@@ -154,6 +157,7 @@ class ResilientSpanExporter(SpanExporter):
                         messages.append(f"{type(exc).__name__}: {exc}")
                         result = SpanExportResult.FAILURE
                 with self._lock:
+                    self._in_flight = 0
                     if result is not SpanExportResult.SUCCESS:
                         self._held.extendleft(reversed(batch))  # oldest first, as before
                         self._trim()
