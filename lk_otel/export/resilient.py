@@ -11,7 +11,9 @@ processor's worker never waits on a slow or retrying backend: its queue does not
 behind it, and every span that cannot be kept is dropped here, where it is counted.
 
 Logging: one warning when a backend starts failing (with the cause in plain words), one
-info when it recovers, and one line counting what was dropped.
+info when it recovers, and one line counting what was dropped. While it keeps failing, a new
+cause is warned about only when it asks for action (credentials, URL, TLS, DNS, ...), once
+each: the exporters report the same outage now as 'refused', now as 'timeout'.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ from . import diagnostics
 
 logger = logging.getLogger("lk_otel.export")
 _CHUNK = 512  # spans per request when sending held spans
+# causes that say what to fix; any other (refused, timeout, unavailable, unknown) is the
+# backend being away, already warned about when the outage began
+_ACTIONABLE = frozenset({"auth", "not_found", "too_large", "tls", "dns", "status"})
 
 
 class ResilientSpanExporter(SpanExporter):
@@ -59,6 +64,7 @@ class ResilientSpanExporter(SpanExporter):
         self._closed = False
         self._in_flight = 0  # spans taken from _held for the request under way
         self._failing_since: float | None = None
+        self._warned: set[str] = set()  # cause kinds warned about in this outage
         self._next_attempt = 0.0
         self.dropped = 0
         self.exported = 0
@@ -167,18 +173,20 @@ class ResilientSpanExporter(SpanExporter):
                     self._recovered()
 
     def _failed(self, messages: list[str]) -> None:
-        cause = diagnostics.describe(messages, auth_hint=self._auth_hint)
+        cause = diagnostics.classify(messages, auth_hint=self._auth_hint)
         self._next_attempt = time.monotonic() + self._retry_interval
-        if self._failing_since is None or cause != self.last_cause:
+        starting = self._failing_since is None
+        if starting or (cause.kind in _ACTIONABLE and cause.kind not in self._warned):
             logger.warning(
                 "lk_otel: export to %s failing: %s; holding up to %d spans and retrying",
                 self._label,
-                cause,
+                cause.text,
                 self._max_held,
             )
-        if self._failing_since is None:
+            self._warned = {cause.kind} if starting else self._warned | {cause.kind}
+        if starting:
             self._failing_since = time.monotonic()
-        self.last_cause = cause
+        self.last_cause = cause.text
 
     def _recovered(self) -> None:
         if self._failing_since is None:
