@@ -20,6 +20,7 @@ from livekit.agents.telemetry import tracer as lk_tracer
 from otlp_receiver import OtlpReceiver, ReceivedRequest, SpanRecord
 
 import lk_otel
+from lk_otel import _compat
 
 pytest_plugins = ["receiver_fixtures"]
 
@@ -232,7 +233,9 @@ def test_simulated_call_runs_offline(tmp_path: Path) -> None:
     assert time.monotonic() - started < 60
     assert f"trace in {out}" in done.stdout
     assert "simulated-call" in done.stdout  # the report's session header names the service
-    assert "greeting" in done.stdout and "reply" in done.stdout
+    assert "reply" in done.stdout
+    # livekit 1.2 speaks a say() greeting without any turn span, so it has no table row
+    assert ("greeting" in done.stdout) == (_compat.agent_turn_span_name() == "agent_turn")
     names = set(_span_names(out))
     assert {"agent_session", "llm_node"} <= names
 
