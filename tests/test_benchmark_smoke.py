@@ -1,0 +1,67 @@
+"""``benchmarks/pipeline_overhead.py --quick`` runs end to end and prints its table.
+
+Behaviour only: the figures themselves depend on the machine and are not checked.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "benchmarks" / "pipeline_overhead.py"
+FIGURES = (
+    "CPU/span lk_otel / bare (counting exporter)",
+    "CPU/span lk_otel / bare (OTLP/gRPC exporter)",
+    "loop lag p99 added, healthy backend",
+    "loop lag p99 added, dead backend",
+    "loop lag p99 added, stalled backend",
+    "memory growth",
+    "shutdown with dead backend",
+)
+
+
+def table_rows(output: str) -> list[str]:
+    """The rows of the final table: from its ``figure`` header to the closing rule."""
+    lines = output.splitlines()
+    header = max(i for i, line in enumerate(lines) if line.startswith("figure "))
+    rows: list[str] = []
+    for line in lines[header + 1 :]:
+        if line.startswith("==="):
+            break
+        rows.append(line)
+    return rows
+
+
+@pytest.mark.slow
+def test_quick_run_prints_the_table_with_every_figure(tmp_path: Path) -> None:
+    out = tmp_path / "figures.json"
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+
+    rows = table_rows(proc.stdout)
+    for name in FIGURES:
+        matching = [row for row in rows if row.startswith(name)]
+        assert len(matching) == 1, f"no table row for {name!r} in:\n" + "\n".join(rows)
+        assert matching[0].rstrip().endswith((" PASS", " MISS")), matching[0]
+    for label in ("command ", "versions ", "machine ", "wall time "):
+        assert any(line.startswith(label) for line in proc.stdout.splitlines()), label
+    assert "--quick" in next(
+        line for line in proc.stdout.splitlines() if line.startswith("command")
+    )
+
+    report = json.loads(out.read_text())
+    assert [f["name"] for f in report["figures"] if f["verdict"] != "info"] == [
+        next(f["name"] for f in report["figures"] if f["name"].startswith(name)) for name in FIGURES
+    ]
+    assert report["cores"] >= 1 and report["versions"]["livekit-agents"]
