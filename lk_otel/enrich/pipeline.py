@@ -38,7 +38,7 @@ from .extract import (
     tts_request_figures,
 )
 from .options import EnrichOptions
-from .session import session_attributes
+from .session import add_turn, session_attributes
 from .state import SessionState, TurnState, TurnSummary
 from .turn import summarize_turn, turn_attributes
 
@@ -337,7 +337,7 @@ class EnrichingSpanProcessor(SpanProcessor):
             agent_name=str(agent) if agent else None,
             prices=self._options.prices,
         )
-        state.summaries.append(summary)
+        add_turn(state, summary)
         if stages := waterfall.stages(summary, turn):
             waterfall.emit(self._tracer, span.context, *stages)
         self._notify(self.turn_listeners, summary)

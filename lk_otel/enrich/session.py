@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
 from .. import semconv as sc
@@ -12,22 +11,37 @@ from .extract import percentile
 from .state import SessionState, TurnSummary
 
 
+def add_turn(state: SessionState, turn: TurnSummary) -> None:
+    """Fold a finished turn into the session's totals (the summary itself is not kept)."""
+    state.turns += 1
+    state.interruptions += bool(turn.interrupted)
+    state.tool_calls += turn.tool_calls
+    for values, value in (
+        (state.e2e_latencies, turn.e2e_latency),
+        (state.llm_ttfts, turn.llm_ttft),
+        (state.tts_ttfbs, turn.tts_ttfb),
+    ):
+        if value is not None:
+            values.append(value)
+    rows = state.turn_usage
+    for c in turn.llm:
+        row = rows.setdefault(("llm_usage", c.provider or "unknown", c.model or "unknown"), {})
+        row["input_tokens"] = row.get("input_tokens", 0) + c.input_tokens
+        row["input_cached_tokens"] = row.get("input_cached_tokens", 0) + c.cached_input_tokens
+        row["output_tokens"] = row.get("output_tokens", 0) + c.output_tokens
+    for t in turn.tts:
+        row = rows.setdefault(("tts_usage", t.provider or "unknown", t.model or "unknown"), {})
+        row["characters_count"] = row.get("characters_count", 0) + t.characters
+        row["audio_duration"] = row.get("audio_duration", 0.0) + t.audio_duration
+
+
 def usage_rows(state: SessionState) -> list[dict[str, Any]]:
-    """Per-model usage from livekit's own accounting, else rebuilt from the turns."""
+    """Per-model usage from livekit's own accounting, else added up from the turns."""
     if state.feed is not None and (rows := state.feed.usage()):
         return rows
-    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for turn in state.summaries:
-        for c in turn.llm:
-            row = rows.setdefault(("llm_usage", c.provider or "unknown", c.model or "unknown"), {})
-            row["input_tokens"] = row.get("input_tokens", 0) + c.input_tokens
-            row["input_cached_tokens"] = row.get("input_cached_tokens", 0) + c.cached_input_tokens
-            row["output_tokens"] = row.get("output_tokens", 0) + c.output_tokens
-        for t in turn.tts:
-            row = rows.setdefault(("tts_usage", t.provider or "unknown", t.model or "unknown"), {})
-            row["characters_count"] = row.get("characters_count", 0) + t.characters
-            row["audio_duration"] = row.get("audio_duration", 0.0) + t.audio_duration
-    return [{"type": k[0], "provider": k[1], "model": k[2], **v} for k, v in rows.items()]
+    return [
+        {"type": k[0], "provider": k[1], "model": k[2], **v} for k, v in state.turn_usage.items()
+    ]
 
 
 def session_attributes(
@@ -35,37 +49,34 @@ def session_attributes(
 ) -> dict[str, Any]:
     """``lk_otel.session.*`` for the ``agent_session`` span."""
     rows = usage_rows(state)
-    turns = state.summaries
 
     def total(kind: str, key: str) -> float:
         return sum(float(r.get(key, 0) or 0) for r in rows if r.get("type") == kind)
 
     out: dict[str, Any] = {
         sc.SESSION_ID: state.session_id,
-        sc.SESSION_TURNS: len(turns),
+        sc.SESSION_TURNS: state.turns,
         sc.SESSION_DURATION: (end_ns - state.start_ns) / 1e9,
         sc.SESSION_INPUT_TOKENS: int(total("llm_usage", "input_tokens")),
         sc.SESSION_OUTPUT_TOKENS: int(total("llm_usage", "output_tokens")),
         sc.SESSION_CACHED_INPUT_TOKENS: int(total("llm_usage", "input_cached_tokens")),
         sc.SESSION_TTS_CHARACTERS: int(total("tts_usage", "characters_count")),
         sc.SESSION_TTS_AUDIO_DURATION: total("tts_usage", "audio_duration"),
-        sc.SESSION_INTERRUPTIONS: sum(1 for t in turns if t.interrupted),
-        sc.SESSION_TOOL_CALLS: sum(t.tool_calls for t in turns),
+        sc.SESSION_INTERRUPTIONS: state.interruptions,
+        sc.SESSION_TOOL_CALLS: state.tool_calls,
         sc.SESSION_USAGE: json.dumps(rows, sort_keys=True),
     }
     if any(r.get("type") == "stt_usage" for r in rows):  # on no span: unknown without events
         out[sc.SESSION_STT_AUDIO_DURATION] = total("stt_usage", "audio_duration")
-    out.update(_latency_summary(turns))
+    out.update(_latency_summary(state))
     if prices is not None:
         out[sc.SESSION_COST] = _cost(rows, prices)
     return out
 
 
-def _latency_summary(turns: Sequence[TurnSummary]) -> dict[str, float]:
+def _latency_summary(state: SessionState) -> dict[str, float]:
     out: dict[str, float] = {}
-    e2e = [t.e2e_latency for t in turns if t.e2e_latency is not None]
-    ttft = [t.llm_ttft for t in turns if t.llm_ttft is not None]
-    ttfb = [t.tts_ttfb for t in turns if t.tts_ttfb is not None]
+    e2e, ttft, ttfb = state.e2e_latencies, state.llm_ttfts, state.tts_ttfbs
     if e2e:
         out[sc.SESSION_E2E_P50] = percentile(e2e, 50)
         out[sc.SESSION_E2E_P95] = percentile(e2e, 95)

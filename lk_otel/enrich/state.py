@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 
@@ -54,7 +56,11 @@ class TurnState:
 
 @dataclass
 class SessionState:
-    """An ``agent_session`` still open."""
+    """An ``agent_session`` still open.
+
+    Finished turns are folded into the totals below (``session.add_turn``), not kept: a
+    long session holds three floats per turn for its percentiles, not every TurnSummary.
+    """
 
     session_id: str
     start_ns: int
@@ -63,5 +69,12 @@ class SessionState:
     turns_started: int = 0
     user_turns_ended: int = 0
     last_user_speaking: float | None = None
-    summaries: list[TurnSummary] = field(default_factory=list)
     speaking_starts: deque[int] = field(default_factory=lambda: deque(maxlen=16))
+    turns: int = 0
+    interruptions: int = 0
+    tool_calls: int = 0
+    e2e_latencies: array[float] = field(default_factory=lambda: array("d"))
+    llm_ttfts: array[float] = field(default_factory=lambda: array("d"))
+    tts_ttfbs: array[float] = field(default_factory=lambda: array("d"))
+    turn_usage: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    """Per-model usage added up from the turns' LLM and TTS calls, in first-seen order."""
