@@ -404,7 +404,7 @@ def child_memory(cfg: dict[str, Any]) -> None:
             "rss_growth_mb": rss_growth,
             "tracemalloc_bookkeeping_mb": bookkeeping / 2**20,
             "top": top,
-            "summaries": kept,
+            "session_state": kept,
             "seconds": seconds,
         }
     )
@@ -429,16 +429,18 @@ def _deep_size(obj: Any, seen: set[int] | None = None) -> int:
 
 
 def _session_state_size(processor: Any) -> dict[str, Any] | None:
-    """What the open session's state keeps per turn (white-box: the processor's sessions)."""
+    """What the open session's state holds (white-box: the processor's sessions)."""
     sessions = getattr(processor, "_sessions", None)
     if not sessions:
         return None
     state = next(iter(sessions.values()))
-    summaries = list(getattr(state, "summaries", []))
+    seen = {id(getattr(state, "feed", None))}  # the feed is the instrumentor's, not per turn
+    turns = getattr(state, "turns_started", 0)
+    size = _deep_size(state, seen)
     return {
-        "turn_summaries": len(summaries),
-        "summaries_mb": _deep_size(summaries) / 2**20,
-        "bytes_per_summary": _deep_size(summaries) / max(1, len(summaries)),
+        "turns": turns,
+        "state_mb": size / 2**20,
+        "bytes_per_turn": size / max(1, turns),
         "open_spans_tracked": len(getattr(processor, "_open", {})),
         "turns_tracked": len(getattr(processor, "_turns", {})),
     }
@@ -870,10 +872,10 @@ def part_memory(sizes: Sizes, stream: Path) -> tuple[list[Figure], dict[str, Any
         f"{r['rss_after_mb']:.1f} MB ({rss} net of tracemalloc's own "
         f"{r['tracemalloc_bookkeeping_mb']:.2f} MB)"
     )
-    if kept := r["summaries"]:
+    if kept := r["session_state"]:
         print(
-            f"  kept by the open session: {kept['turn_summaries']} TurnSummary objects, "
-            f"{kept['summaries_mb']:.2f} MB ({kept['bytes_per_summary']:.0f} B each); "
+            f"  the open session's state after {kept['turns']} turns: "
+            f"{kept['state_mb']:.2f} MB ({kept['bytes_per_turn']:.0f} B/turn); "
             f"{kept['open_spans_tracked']} open spans and {kept['turns_tracked']} open turns "
             f"tracked"
         )
