@@ -243,3 +243,17 @@ def livekit_records_genai_metrics() -> bool:
     """Whether livekit records the GenAI metric instruments itself (its ``otel_metrics``
     module, 1.8), in which case lk_otel must not record them a second time."""
     return hasattr(getattr(telemetry, "otel_metrics", None), "_genai_operation_duration")
+
+
+def participant_identity(session: Any) -> str | None:
+    """The identity of the participant a session talks to, if it runs in a room.
+
+    ``AgentSession.room_io`` raises without a room (1.8) or does not exist (1.2, where the
+    RoomIO is only in ``_room_io``); ``linked_participant`` is public on both.
+    """
+    try:
+        room_io = getattr(session, "_room_io", None)
+        linked = room_io.linked_participant if room_io is not None else None
+    except Exception:
+        return None
+    return str(linked.identity) if linked is not None and linked.identity else None

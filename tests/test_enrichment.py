@@ -422,3 +422,17 @@ async def test_concurrent_sessions_keep_their_own_numbers() -> None:
         )
         inputs.add(session.attributes[sc.SESSION_INPUT_TOKENS])
     assert len(by_trace) == 2 and inputs == {100, 8212}
+
+
+@pytest.mark.parametrize("allow_pii", [True, False])
+async def test_participant_identity_only_when_pii_is_allowed(
+    monkeypatch: pytest.MonkeyPatch, allow_pii: bool
+) -> None:
+    # a simulated call has no room; stand in for the room's linked participant
+    monkeypatch.setattr(_compat, "participant_identity", lambda session: "caller-42")
+    call = await traced_call(speed=8.0, allow_pii=allow_pii)
+    attrs = _attrs(call.session())
+    expected = "caller-42" if allow_pii else None
+    assert attrs.get(sc.LANGFUSE_USER_ID) == expected
+    assert attrs.get(sc.OI_USER_ID) == expected
+    assert ("caller-42" in all_attribute_text(call.spans)) == allow_pii

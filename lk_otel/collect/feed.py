@@ -35,6 +35,7 @@ class SessionFeed:
     eou_listeners: list[Callable[[EouTiming], None]] = field(default_factory=list)
     usage_summary: Callable[[], list[dict[str, Any]]] | None = None
     participant_identity: str | None = None
+    identity_source: Callable[[], str | None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def on_stt(self, provider: str, model: str, audio_duration: float) -> None:
@@ -66,6 +67,12 @@ class SessionFeed:
             return None
         with self.lock:
             return self.eou.get(speech_id)
+
+    def identity(self) -> str | None:
+        """The remote participant's identity (PII: used only when allowed)."""
+        if self.participant_identity is None and self.identity_source is not None:
+            self.participant_identity = self.identity_source()
+        return self.participant_identity
 
     def usage(self) -> list[dict[str, Any]]:
         """Per-model usage as plain dicts, from livekit's own accounting."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import weakref
 from collections.abc import Collection
 from typing import Any
 
@@ -58,6 +59,8 @@ async def _wrap_start(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> An
 
 def subscribe(session: Any, feed: SessionFeed) -> None:
     """Wire ``session``'s events into ``feed`` (public event API only)."""
+    ref = weakref.ref(session)
+    feed.identity_source = lambda: _compat.participant_identity(ref())
     if _compat.has_session_usage():
         latest: list[list[dict[str, Any]]] = [[]]
         stt_seen = [0.0]

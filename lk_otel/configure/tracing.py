@@ -183,8 +183,7 @@ def setup_tracing(
             handle = _active[1]
             register_job_flush(handle.force_flush, flush_timeout)
             return handle
-        if _active is not None:
-            _active[1].shutdown()
+        previous = _active[1] if _active is not None else None
         handle = _build(
             backends,
             targets,
@@ -202,6 +201,8 @@ def setup_tracing(
 
             attach_metrics(handle, backends, env_map, resource)
         _active = (key, handle)
+        if previous is not None:  # only once the new pipeline is installed: never none at all
+            previous.shutdown()
     register_job_flush(handle.force_flush, flush_timeout)
     at_exit(handle._exit_hook)
     return handle

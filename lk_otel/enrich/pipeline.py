@@ -351,7 +351,7 @@ class EnrichingSpanProcessor(SpanProcessor):
                 self._ready.append((self._turns[root].root_span, self._finish_turn(root, state)))  # type: ignore[arg-type]
         self._release(expired_only=False, session=sid)
         out = session_attributes(state, span.end_time or time.time_ns(), self._options.prices)
-        identity = state.feed.participant_identity if state.feed is not None else None
+        identity = state.feed.identity() if state.feed is not None else None
         out.update(mappings.user_attributes(self._options, identity))
         return out
 
