@@ -513,14 +513,14 @@ def child_profile(cfg: dict[str, Any]) -> None:
     handle = setup_tracing(
         sr.CountingExporter(), service_name=SERVICE, max_queue_size=queue, flush_timeout=120
     )
-    processor, emit = handle.processor, waterfall.emit
+    processor, build = handle.processor, waterfall.build
 
     def session_feed() -> Callable[[], None]:
         token = CURRENT_FEED.set(SessionFeed())
         return lambda: CURRENT_FEED.reset(token)
 
     def switch(enrich: bool, spans: bool) -> None:
-        waterfall.emit = emit if spans else (lambda *a, **k: None)
+        waterfall.build = build if spans else (lambda *a, **k: [])
         for name, stub in (("_start", lambda span: None), ("_end", lambda span: (None, None))):
             if enrich:
                 processor.__dict__.pop(name, None)

@@ -7,6 +7,16 @@ from typing import Any
 from .. import semconv as sc
 from .options import EnrichOptions
 
+KINDS = (
+    sc.SPAN_LLM_REQUEST,
+    sc.SPAN_AGENT_TURN,
+    sc.SPAN_ASSISTANT_TURN,
+    sc.SPAN_FUNCTION_TOOL,
+    sc.SPAN_AGENT_SESSION,
+    sc.SPAN_USER_TURN,
+    sc.SPAN_LLM_NODE,
+    sc.SPAN_TTS_NODE,
+)
 _OI_KIND = {
     sc.SPAN_LLM_REQUEST: "LLM",
     sc.SPAN_AGENT_TURN: "AGENT",
@@ -16,7 +26,6 @@ _OI_KIND = {
     sc.SPAN_USER_TURN: "CHAIN",
     sc.SPAN_LLM_NODE: "CHAIN",
     sc.SPAN_TTS_NODE: "CHAIN",
-    sc.SPAN_RESPONSE_LATENCY: "CHAIN",
 }
 
 
@@ -67,4 +76,14 @@ def user_attributes(options: EnrichOptions, identity: str | None) -> dict[str, A
         out[sc.LANGFUSE_USER_ID] = identity
     if options.openinference:
         out[sc.OI_USER_ID] = identity
+    return out
+
+
+def stage_attributes(options: EnrichOptions) -> dict[str, Any]:
+    """Mapping keys on the waterfall's spans: plain spans, not generations."""
+    out: dict[str, Any] = {}
+    if options.langfuse:
+        out[sc.LANGFUSE_OBSERVATION_TYPE] = "span"
+    if options.openinference:
+        out[sc.OPENINFERENCE_SPAN_KIND] = "CHAIN"
     return out

@@ -43,12 +43,27 @@ from .state import SessionState, TurnState, TurnSummary
 from .turn import summarize_turn, turn_attributes
 
 logger = logging.getLogger("lk_otel")
+# spans whose end feeds the enrichment; every other span only passes through
+_ENRICHED = frozenset(
+    {
+        sc.SPAN_LLM_REQUEST,
+        sc.SPAN_TTS_REQUEST,
+        sc.SPAN_LLM_NODE,
+        sc.SPAN_TTS_NODE,
+        sc.SPAN_FUNCTION_TOOL,
+        sc.SPAN_AGENT_SPEAKING,
+        sc.SPAN_USER_SPEAKING,
+        sc.SPAN_USER_TURN,
+        sc.SPAN_AGENT_SESSION,
+        *sc.TURN_SPAN_NAMES,
+    }
+)
 _DEFERRED: dict[str, Any] = {}  # marker: the span is forwarded later, by another on_end
 HOLD_SECONDS = 10.0  # how long a user turn waits for its late EOU metrics (livekit 1.2)
 MAX_HELD = 256
 
 
-@dataclass
+@dataclass(slots=True)
 class _Open:
     name: str
     parent: int | None
@@ -78,7 +93,6 @@ class EnrichingSpanProcessor(SpanProcessor):
     ) -> None:
         self._downstream = tuple(downstream)
         self._options = options
-        self._tracer = provider.get_tracer("lk_otel")
         self._lock = threading.RLock()
         self._open: dict[int, _Open] = {}
         self._sessions: dict[int, SessionState] = {}
@@ -88,6 +102,8 @@ class EnrichingSpanProcessor(SpanProcessor):
         self._held: deque[_Held] = deque()
         # livekit 1.2 answers a tool call in a nested turn that starts after its parent ended
         self._nested_follow_ups = _compat.agent_turn_span_name() == sc.SPAN_ASSISTANT_TURN
+        self._kinds = {n: mappings.span_kind_attributes(options, n) for n in mappings.KINDS}
+        self._stage_attrs = mappings.stage_attributes(options)
         self._ready: list[tuple[ReadableSpan, dict[str, Any] | None]] = []
         self._redact = not options.allow_pii and not _compat.set_tracer_provider_accepts_allow_pii()
         self._failed_once = False
@@ -108,10 +124,12 @@ class EnrichingSpanProcessor(SpanProcessor):
     def on_end(self, span: ReadableSpan) -> None:
         extra: dict[str, Any] | None = None
         hold: _Held | None = None
+        name = span.name
         try:
-            extra, hold = self._end(span)
+            if name in _ENRICHED:
+                extra, hold = self._end(span)
         except Exception:
-            self._log_failure(span.name)
+            self._log_failure(name)
         finally:
             with self._lock:
                 node = self._open.get(span.context.span_id)
@@ -124,14 +142,22 @@ class EnrichingSpanProcessor(SpanProcessor):
                 else:
                     self._open.pop(span.context.span_id, None)
         if hold is not None:
+            hold.extra.update(self._kinds.get(name) or {})
             self._hold(hold)
         elif extra is not _DEFERRED:
-            self._forward(self._materialize(span, extra))
-        with self._lock:
-            ready, self._ready = self._ready, []
-        for done, done_extra in ready:
-            self._forward(self._materialize(done, done_extra))
+            self._forward(self._materialize(span, self._with_kind(name, extra)))
+        if self._ready:
+            with self._lock:
+                ready, self._ready = self._ready, []
+            for done, done_extra in ready:
+                self._forward(self._materialize(done, self._with_kind(done.name, done_extra)))
         self._release(expired_only=True)
+
+    def _with_kind(self, name: str, extra: dict[str, Any] | None) -> dict[str, Any] | None:
+        kind = self._kinds.get(name)
+        if not kind:
+            return extra
+        return {**kind, **extra} if extra else kind
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         self._release(expired_only=False)
@@ -169,14 +195,12 @@ class EnrichingSpanProcessor(SpanProcessor):
             elif name == sc.SPAN_FUNCTION_TOOL and turn in self._turns:
                 # a tool call's answer comes in a follow-up turn that starts after the tool
                 self._turns[turn].awaiting_follow_up = self._nested_follow_ups
-        static = mappings.span_kind_attributes(self._options, name)
+        static: dict[str, Any] = {}
         if parent is None or parent.is_remote:
             session_id = state.session_id if state is not None else _job_session_id()
             if session_id is not None:
                 trace_name = str(span.resource.attributes.get(sc.SERVICE_NAME, name))
                 static.update(mappings.root_attributes(self._options, session_id, trace_name))
-        if name == sc.SPAN_RESPONSE_LATENCY or name.startswith("lk_otel"):
-            static[sc.LANGFUSE_OBSERVATION_TYPE] = "span"
         if static:
             span.set_attributes(static)
 
@@ -339,7 +363,9 @@ class EnrichingSpanProcessor(SpanProcessor):
         )
         add_turn(state, summary)
         if stages := waterfall.stages(summary, turn):
-            waterfall.emit(self._tracer, span.context, *stages)
+            self._ready.extend(
+                (stage, None) for stage in waterfall.build(span, *stages, self._stage_attrs)
+            )
         self._notify(self.turn_listeners, summary)
         return turn_attributes(summary, state.session_id)
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from opentelemetry import trace
-from opentelemetry.trace import NonRecordingSpan, SpanContext, Tracer
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import SpanContext
 
 from .. import semconv as sc
 from .state import TurnState, TurnSummary
 
 Stage = tuple[str, int, int]  # name, start ns, end ns
+SCOPE = InstrumentationScope("lk_otel")
+_ids = RandomIdGenerator()
 
 
 def stages(summary: TurnSummary, state: TurnState) -> tuple[Stage, list[Stage]] | None:
@@ -44,22 +48,36 @@ def stages(summary: TurnSummary, state: TurnState) -> tuple[Stage, list[Stage]] 
     return (sc.SPAN_RESPONSE_LATENCY, user_stop_ns, audio_ns), out
 
 
-def emit(tracer: Tracer, turn: SpanContext, root: Stage, children: list[Stage]) -> None:
-    """Create the spans, at their real timestamps, as children of the turn span."""
-    name, start, end = root
-    parent = trace.set_span_in_context(NonRecordingSpan(turn))
-    span = tracer.start_span(
-        name,
-        context=parent,
-        start_time=start,
-        attributes={sc.STAGE_NAME: name, sc.STAGE_DURATION: (end - start) / 1e9},
+def build(
+    turn: ReadableSpan, root: Stage, children: list[Stage], extra: dict[str, object]
+) -> list[ReadableSpan]:
+    """The finished stage spans, children of the turn span, at their real timestamps.
+
+    Built directly rather than through a tracer: they are already complete, and derived
+    from a span that was sampled and passed every other processor.
+    """
+    root_span = _span(turn, turn.context, root, extra)
+    return [root_span, *(_span(turn, root_span.context, stage, extra) for stage in children)]
+
+
+def _span(
+    turn: ReadableSpan, parent: SpanContext, stage: Stage, extra: dict[str, object]
+) -> ReadableSpan:
+    name, start, end = stage
+    context = SpanContext(
+        trace_id=turn.context.trace_id,
+        span_id=_ids.generate_span_id(),
+        is_remote=False,
+        trace_flags=turn.context.trace_flags,
+        trace_state=turn.context.trace_state,
     )
-    inner = trace.set_span_in_context(span)
-    for child, c_start, c_end in children:
-        tracer.start_span(
-            child,
-            context=inner,
-            start_time=c_start,
-            attributes={sc.STAGE_NAME: child, sc.STAGE_DURATION: (c_end - c_start) / 1e9},
-        ).end(end_time=c_end)
-    span.end(end_time=end)
+    return ReadableSpan(
+        name=name,
+        context=context,
+        parent=parent,
+        resource=turn.resource,
+        attributes={sc.STAGE_NAME: name, sc.STAGE_DURATION: (end - start) / 1e9, **extra},
+        start_time=start,
+        end_time=end,
+        instrumentation_scope=SCOPE,
+    )
