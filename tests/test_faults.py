@@ -43,6 +43,7 @@ from lk_otel import ConfigError, Jaeger, Langfuse, setup_tracing
 from lk_otel import semconv as sc
 from lk_otel.collect.instrumentor import CURRENT_FEED
 from lk_otel.configure.tracing import DEFAULT_FLUSH_TIMEOUT
+from lk_otel.enrich import waterfall
 from lk_otel.export.resilient import ResilientSpanExporter
 from lk_otel.simulation import SimulationResult, load_scenario, run_scenario
 
@@ -152,12 +153,35 @@ def start(handles: Handles, *args: Any, **kwargs: Any) -> lk_otel.TracingHandle:
     return handle
 
 
+_recorders: list[EndedSpans] = []
+_build_stages = waterfall.build
+
+
+def _recorded_build(*args: Any, **kwargs: Any) -> list[ReadableSpan]:
+    """lk_otel's own waterfall spans skip the provider; they must reach the backend too."""
+    spans = _build_stages(*args, **kwargs)
+    for recorder in _recorders:
+        for span in spans:
+            recorder.on_end(span)
+    return spans
+
+
 def record_ended(handle: lk_otel.TracingHandle) -> EndedSpans:
-    """Record every span ended on ``handle``'s provider from now on."""
+    """Record every span ended on ``handle``'s provider, and every waterfall span lk_otel
+    builds, from now on."""
     ended = EndedSpans()
     assert handle.provider is not None
     handle.provider.add_span_processor(ended)
+    _recorders.append(ended)
+    waterfall.build = _recorded_build
     return ended
+
+
+@pytest.fixture(autouse=True)
+def _restore_waterfall() -> Iterator[None]:
+    yield
+    _recorders.clear()
+    waterfall.build = _build_stages
 
 
 def messages(records: Iterable[logging.LogRecord], *needles: str) -> list[str]:
@@ -716,9 +740,11 @@ def test_process_exit_right_after_the_job_delivers_the_last_spans(
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["anomalies"] == []
-    got = received_ids(otlp_receiver)
+    # the subprocess saw its provider's spans; lk_otel's waterfall spans come on top
+    got = [s.span_id for s in otlp_receiver.spans() if s.scope != waterfall.SCOPE.name]
     assert set(report["ended"]) == set(got) and len(got) == len(set(got))
     assert otlp_receiver.spans(sc.SPAN_AGENT_SESSION)
+    assert otlp_receiver.spans(sc.SPAN_RESPONSE_LATENCY)
     exit_took = exited_at - report["done_at"]
     assert exit_took <= DEFAULT_FLUSH_TIMEOUT + SHUTDOWN_MARGIN
     figure(

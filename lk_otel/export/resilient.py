@@ -101,10 +101,16 @@ class ResilientSpanExporter(SpanExporter):
     def shutdown(self) -> None:
         with self._lock:
             self._closed = True
+            failing = self._failing_since is not None
         self._wake.set()
-        self._send_held()
+        if failing:
+            # a backend already failing gets no last try: stopping the exporter first ends
+            # any retry back-off it is sleeping in, so shutdown does not wait for it
+            self._inner.shutdown()
+        else:
+            self._send_held()
         with self._lock:
-            lost = self.dropped - self._reported_dropped + len(self._held)
+            lost = self.dropped - self._reported_dropped + len(self._held) + self._in_flight
             self._reported_dropped = self.dropped
             if lost:
                 logger.warning(
@@ -113,7 +119,8 @@ class ResilientSpanExporter(SpanExporter):
                     self._label,
                     self.last_cause or "backend unavailable",
                 )
-        self._inner.shutdown()
+        if not failing:
+            self._inner.shutdown()
 
     def _run(self) -> None:
         """The sender thread: sends what is held, backing off while the backend fails."""
