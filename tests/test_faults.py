@@ -420,7 +420,7 @@ async def test_stalled_backend_costs_no_latency_and_shutdown_keeps_its_bound(
     otlp_receiver.release()
     healthy, slow = statistics.median(runs["healthy"]), statistics.median(runs["stalled"])
     assert abs(slow - healthy) <= LATENCY_NOISE, runs
-    assert not finished  # the stalled backend held it to the bound, which was kept
+    assert finished  # the stalled request is abandoned, not waited for to the bound
     assert took <= DEFAULT_FLUSH_TIMEOUT + SHUTDOWN_MARGIN
     figure(
         f"stalled backend: median e2e {slow * 1000:.1f} ms vs healthy "

@@ -33,6 +33,7 @@ from .. import _compat
 from . import diagnostics
 
 logger = logging.getLogger("lk_otel.export")
+_LAST_TRY_WAIT = 1.0  # seconds shutdown waits for a request under way before giving up on it
 _CHUNK = 512  # spans per request when sending held spans
 # causes that say what to fix; any other (refused, timeout, unavailable, unknown) is the
 # backend being away, already warned about when the outage began
@@ -103,12 +104,15 @@ class ResilientSpanExporter(SpanExporter):
             self._closed = True
             failing = self._failing_since is not None
         self._wake.set()
-        if failing:
-            # a backend already failing gets no last try: stopping the exporter first ends
-            # any retry back-off it is sleeping in, so shutdown does not wait for it
-            self._inner.shutdown()
-        else:
+        # a request still under way after a short wait is a backend not answering
+        if not failing and self._send_lock.acquire(timeout=_LAST_TRY_WAIT):
+            self._send_lock.release()
             self._send_held()
+        else:
+            # a failing backend gets no last try: stopping the exporter first ends any retry
+            # back-off it is sleeping in, so shutdown does not wait for it
+            failing = True
+            self._inner.shutdown()
         with self._lock:
             lost = self.dropped - self._reported_dropped + len(self._held) + self._in_flight
             self._reported_dropped = self.dropped
