@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from lk_otel import _compat
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "pipeline_overhead.py"
 FIGURES = (
@@ -38,6 +40,11 @@ def table_rows(output: str) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(
+    _compat.agent_turn_span_name() != "agent_turn",
+    reason="the benchmark replays a call of the newest livekit (agent_turn spans); "
+    "CI runs it on 1.8.9",
+)
 def test_quick_run_prints_the_table_with_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "figures.json"
     proc = subprocess.run(
