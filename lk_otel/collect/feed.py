@@ -28,9 +28,7 @@ class EouTiming:
 class SessionFeed:
     """What one AgentSession's events told us."""
 
-    stt_audio_total: float = 0.0
     stt_audio_unassigned: float = 0.0
-    stt_models: dict[tuple[str, str], float] = field(default_factory=dict)
     eou: dict[str, EouTiming] = field(default_factory=dict)
     eou_listeners: list[Callable[[EouTiming], None]] = field(default_factory=list)
     usage_summary: Callable[[], list[dict[str, Any]]] | None = None
@@ -38,13 +36,10 @@ class SessionFeed:
     identity_source: Callable[[], str | None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def on_stt(self, provider: str, model: str, audio_duration: float) -> None:
-        """An ``STTMetrics`` event."""
+    def on_stt(self, audio_duration: float) -> None:
+        """STT audio reported by an ``STTMetrics`` or usage event."""
         with self.lock:
-            self.stt_audio_total += audio_duration
             self.stt_audio_unassigned += audio_duration
-            key = (provider, model)
-            self.stt_models[key] = self.stt_models.get(key, 0.0) + audio_duration
 
     def take_stt_audio(self) -> float:
         """STT audio seconds reported since the previous call (one user turn's worth)."""

@@ -19,7 +19,7 @@ from opentelemetry.instrumentation.utils import unwrap
 
 from .. import _compat
 from .feed import EouTiming, SessionFeed
-from .usage import PerModelUsage, metric_model
+from .usage import PerModelUsage
 
 logger = logging.getLogger("lk_otel")
 
@@ -72,7 +72,7 @@ def subscribe(session: Any, feed: SessionFeed) -> None:
                 r.get("audio_duration", 0.0) for r in rows if r.get("type") == "stt_usage"
             )
             if stt_total > stt_seen[0]:
-                feed.on_stt("", "", stt_total - stt_seen[0])
+                feed.on_stt(stt_total - stt_seen[0])
                 stt_seen[0] = stt_total
 
         session.on("session_usage_updated", on_usage)
@@ -88,8 +88,7 @@ def subscribe(session: Any, feed: SessionFeed) -> None:
         m = ev.metrics
         collector.add(m)
         if isinstance(m, lk_metrics.STTMetrics):
-            provider, model = metric_model(m)
-            feed.on_stt(provider, model, float(m.audio_duration))
+            feed.on_stt(float(m.audio_duration))
         elif isinstance(m, lk_metrics.EOUMetrics):
             feed.on_eou(
                 EouTiming(

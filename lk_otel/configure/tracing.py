@@ -244,7 +244,7 @@ def _build(
                 export_timeout_millis=int(flush_timeout * 1000),
             )
         )
-    processor = build_span_pipeline(provider, downstream, options)
+    processor = build_span_pipeline(downstream, options)
     provider.add_span_processor(processor)
     _compat.set_tracer_provider(
         provider, metadata=dict(metadata) if metadata else None, allow_pii=options.allow_pii

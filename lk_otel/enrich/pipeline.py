@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry.context import Context
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from .. import _compat
 from .. import semconv as sc
@@ -87,7 +87,6 @@ class EnrichingSpanProcessor(SpanProcessor):
 
     def __init__(
         self,
-        provider: TracerProvider,
         downstream: Sequence[SpanProcessor],
         options: EnrichOptions,
     ) -> None:
@@ -477,7 +476,7 @@ def _job_session_id() -> str | None:
 
 
 def build_span_pipeline(
-    provider: TracerProvider, downstream: Sequence[SpanProcessor], options: EnrichOptions
+    downstream: Sequence[SpanProcessor], options: EnrichOptions
 ) -> EnrichingSpanProcessor:
     """The processor ``setup_tracing()`` adds to its provider; also instruments AgentSession."""
     from ..collect.instrumentor import LiveKitAgentsInstrumentor
@@ -485,4 +484,4 @@ def build_span_pipeline(
     instrumentor = LiveKitAgentsInstrumentor()
     if not instrumentor.is_instrumented_by_opentelemetry:
         instrumentor.instrument()
-    return EnrichingSpanProcessor(provider, downstream, options)
+    return EnrichingSpanProcessor(downstream, options)
