@@ -19,10 +19,10 @@ from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, NotGive
 
 from .. import _compat
 from .cues import ScriptCues
-from .scenario import LLMCall, ModelRef
+from .scenario import LLMCall, ModelRef, ReportsModel
 
 
-class ScriptedLLM(llm.LLM):
+class ScriptedLLM(ReportsModel, llm.LLM):
     """LLM plugin answering each request with the scenario's entry for it."""
 
     def __init__(self, *, cues: ScriptCues, model: ModelRef) -> None:
@@ -30,14 +30,6 @@ class ScriptedLLM(llm.LLM):
         self.cues = cues
         self._model = model
         self._request_count = 0
-
-    @property
-    def model(self) -> str:
-        return self._model.model
-
-    @property
-    def provider(self) -> str:
-        return self._model.provider
 
     def chat(
         self,

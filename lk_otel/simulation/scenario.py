@@ -61,6 +61,23 @@ class ModelRef:
     model: str
 
 
+class ReportsModel:
+    """Mixin for the fake plugins: the ``model``/``provider`` livekit keys usage by.
+
+    Put it before the livekit base class; the plugin sets ``self._model``.
+    """
+
+    _model: ModelRef
+
+    @property
+    def model(self) -> str:
+        return self._model.model
+
+    @property
+    def provider(self) -> str:
+        return self._model.provider
+
+
 @dataclass(frozen=True)
 class Models:
     llm: ModelRef = ModelRef("lk-otel-sim", "scripted-llm")

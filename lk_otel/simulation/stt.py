@@ -20,12 +20,12 @@ from livekit.agents.utils import AudioBuffer
 
 from .. import _compat
 from .audio import utterance_code
-from .scenario import ModelRef, UserSpeech
+from .scenario import ModelRef, ReportsModel, UserSpeech
 
 LANGUAGE = "en"
 
 
-class ScriptedSTT(stt.STT):
+class ScriptedSTT(ReportsModel, stt.STT):
     """Streaming STT whose transcripts and delays come from the scenario's user turns."""
 
     def __init__(self, *, utterances: Sequence[UserSpeech], model: ModelRef) -> None:
@@ -33,14 +33,6 @@ class ScriptedSTT(stt.STT):
         self._utterances = tuple(utterances)
         self._model = model
         self._request_count = 0
-
-    @property
-    def model(self) -> str:
-        return self._model.model
-
-    @property
-    def provider(self) -> str:
-        return self._model.provider
 
     def utterance(self, code: int) -> UserSpeech | None:
         """The scripted utterance carried by audio ``code`` (1-based), if any."""

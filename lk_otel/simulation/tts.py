@@ -15,7 +15,7 @@ from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS
 
 from .. import _compat
 from .cues import ScriptCues
-from .scenario import ModelRef, TTSCall
+from .scenario import ModelRef, ReportsModel, TTSCall
 
 SAMPLE_RATE = 24000
 NUM_CHANNELS = 1
@@ -44,7 +44,7 @@ async def _push_audio(emitter: tts.AudioEmitter, duration: float) -> None:
         await asyncio.sleep(0)
 
 
-class ScriptedTTS(tts.TTS):
+class ScriptedTTS(ReportsModel, tts.TTS):
     """TTS plugin whose latency and audio length come from the scenario."""
 
     def __init__(self, *, cues: ScriptCues, model: ModelRef) -> None:
@@ -56,14 +56,6 @@ class ScriptedTTS(tts.TTS):
         self.cues = cues
         self._model = model
         self._request_count = 0
-
-    @property
-    def model(self) -> str:
-        return self._model.model
-
-    @property
-    def provider(self) -> str:
-        return self._model.provider
 
     def next_request_id(self) -> str:
         self._request_count += 1
