@@ -176,8 +176,9 @@ class ReceivedRequest:
 
     ``status`` is ``"pending"`` until answered, then the HTTP status as a string (``"200"``,
     ``"503"``) or the gRPC code name (``"OK"``, ``"UNAVAILABLE"``); ``"abandoned"`` when the
-    client left (or the server went down) while the request was stalled. Times are
-    ``time.monotonic()`` seconds.
+    client left (or the server went down) while the request was stalled. ``late`` marks a
+    request answered after its client had given up: a backend keeps such data, but the client
+    saw a failure and may send it again. Times are ``time.monotonic()`` seconds.
     """
 
     transport: Transport
@@ -192,6 +193,7 @@ class ReceivedRequest:
     received_at: float
     status: str = "pending"
     answered_at: float | None = None
+    late: bool = False  # answered after the client had given up (it saw a failure)
     spans: tuple[SpanRecord, ...] = field(default=(), repr=False)
     metrics: tuple[MetricRecord, ...] = field(default=(), repr=False)
 
@@ -426,6 +428,7 @@ class _Faults:
         self._answer: dict[Transport, _Answer] = {t: _Answer() for t in TRANSPORTS}
         self._stalled: dict[Transport, bool] = dict.fromkeys(TRANSPORTS, False)
         self._gate = threading.Event()
+        self._delays: dict[Transport, list[float]] = {t: [] for t in TRANSPORTS}
 
     def answer(self, transport: Transport) -> _Answer:
         with self._lock:
@@ -435,6 +438,16 @@ class _Faults:
         with self._lock:
             for t in transports:
                 self._answer[t] = answer
+
+    def delay(self, transports: tuple[Transport, ...], seconds: float, count: int) -> None:
+        with self._lock:
+            for t in transports:
+                self._delays[t] = [seconds] * count
+
+    def take_delay(self, transport: Transport) -> float:
+        """Seconds the next request waits before its answer (0 when none is set)."""
+        with self._lock:
+            return self._delays[transport].pop(0) if self._delays[transport] else 0.0
 
     def gate(self, transport: Transport) -> threading.Event | None:
         """The event a new request must wait on, or None when not stalled."""
@@ -451,6 +464,7 @@ class _Faults:
     def release(self) -> None:
         with self._lock:
             self._stalled = dict.fromkeys(TRANSPORTS, False)
+            self._delays = {t: [] for t in TRANSPORTS}
             self._gate.set()
 
 
@@ -463,6 +477,15 @@ def _wait_gate(gate: threading.Event, client_alive: Callable[[], bool]) -> bool:
 
 
 # --- gRPC --------------------------------------------------------------------------------
+
+_ANSWER_TRANSIT_S = 0.1  # an answer sent this close to the client's deadline may arrive after it
+
+
+def _client_gave_up(context: grpc.ServicerContext) -> bool:
+    """True when the client's deadline has passed (or is too close for the answer to reach
+    it in time): the client will report a failure for a request the receiver keeps."""
+    remaining = context.time_remaining()
+    return not context.is_active() or (remaining is not None and remaining < _ANSWER_TRANSIT_S)
 
 
 class _GrpcFrontend(grpc.GenericRpcHandler):
@@ -539,6 +562,7 @@ class _GrpcFrontend(grpc.GenericRpcHandler):
         if gate is not None and not _wait_gate(gate, context.is_active):
             self._receiver._answered(request, "abandoned")
             context.abort(grpc.StatusCode.CANCELLED, "stalled request abandoned")
+        time.sleep(self._receiver._faults.take_delay("grpc"))
 
         answer = self._receiver._faults.answer("grpc")
         code, details = answer.grpc_code, answer.message
@@ -553,9 +577,9 @@ class _GrpcFrontend(grpc.GenericRpcHandler):
                 delay.FromNanoseconds(int(answer.retry_after * 1e9))
                 info = RetryInfo(retry_delay=delay).SerializeToString()
                 context.set_trailing_metadata((("google.rpc.retryinfo-bin", info),))
-            self._receiver._answered(request, code.name)
+            self._receiver._answered(request, code.name, late=_client_gave_up(context))
             context.abort(code, details)
-        self._receiver._answered(request, "OK")
+        self._receiver._answered(request, "OK", late=_client_gave_up(context))
         return _RESPONSE_TYPES[signal]()
 
 
@@ -699,6 +723,7 @@ class _HttpFrontend:
             self._receiver._answered(request, "abandoned")
             handler.close_connection = True
             return
+        time.sleep(self._receiver._faults.take_delay("http"))
 
         answer = self._receiver._faults.answer("http")
         status, text = answer.http_status, answer.message
@@ -723,7 +748,7 @@ class _HttpFrontend:
         else:
             body_out = payload.SerializeToString()
             mime = "application/x-protobuf"
-        self._receiver._answered(request, str(status))
+        self._receiver._answered(request, str(status), late=not handler.client_alive())
         handler.reply(status, body_out, mime, extra)
 
 
@@ -834,8 +859,15 @@ class OtlpReceiver:
         """
         self._faults.stall(self._pick(transport))
 
+    def delay(self, seconds: float, count: int = 1, transport: Transport | None = None) -> None:
+        """Answer the next ``count`` requests only after ``seconds``, even if their client has
+        given up meanwhile (they are then recorded as ``late``): a slow backend that keeps
+        data its client counted as failed."""
+        self._faults.delay(self._pick(transport), seconds, count)
+
     def release(self) -> None:
-        """Let stalled requests go on (answered as ``fail_with`` says, else OK); stop stalling."""
+        """Let stalled requests go on (answered as ``fail_with`` says, else OK); stop stalling
+        and delaying."""
         self._faults.release()
 
     def reset_faults(self) -> None:
@@ -1001,8 +1033,9 @@ class OtlpReceiver:
             self._lock.notify_all()
         return request
 
-    def _answered(self, request: ReceivedRequest, status: str) -> None:
+    def _answered(self, request: ReceivedRequest, status: str, *, late: bool = False) -> None:
         with self._lock:
             request.status = status
+            request.late = late
             request.answered_at = time.monotonic()
             self._lock.notify_all()

@@ -535,6 +535,27 @@ def test_stall_then_release_delivers(
     assert [s.transport for s in otlp_receiver.spans()] == [other, other, transport, transport]
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_delay_past_the_timeout_is_accepted_late(
+    otlp_receiver: OtlpReceiver,
+    make_exporter: ExporterFactory,
+    finished_spans: Sequence[ReadableSpan],
+    transport: Transport,
+) -> None:
+    """A delayed answer outlives the client's timeout: the client fails, the receiver keeps
+    the spans and marks the request late; the next request is answered at once."""
+    otlp_receiver.delay(1.0, count=1, transport=transport)
+    exporter = make_exporter(transport, timeout=0.3)
+
+    assert exporter.export(finished_spans) == SpanExportResult.FAILURE
+    [late] = otlp_receiver.wait_for_requests(lambda r: r.answered_at is not None, timeout=3)
+    assert late.accepted and late.late
+    assert len(otlp_receiver.spans()) == 2
+
+    assert exporter.export(finished_spans) == SpanExportResult.SUCCESS
+    assert [r.late for r in otlp_receiver.requests] == [True, False]
+
+
 # --- down / up ---------------------------------------------------------------------------
 
 
