@@ -7,10 +7,12 @@ exists; nothing else in the package touches livekit internals.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
 from livekit.agents import telemetry
+from opentelemetry.sdk.trace import Event, ReadableSpan
 
 
 @cache
@@ -236,6 +238,47 @@ def metric_exporter_preferences(exporter: Any) -> dict[str, Any]:
         "preferred_temporality": getattr(exporter, "_preferred_temporality", None),
         "preferred_aggregation": getattr(exporter, "_preferred_aggregation", None),
     }
+
+
+# An enriched span is a copy of livekit's ended span with more attributes. Through the public
+# API a copy costs ~4.7 us (``ReadableSpan(...)`` ~2.2 us; reading ``BoundedAttributes``
+# through its Mapping interface ~2.5 us for 15 keys, a Python call per key); through the
+# instance dict and the attributes' inner dict ~0.6 us (measured with timeit, SDK 1.45).
+# Both fall back to the public API if the SDK's layout ever changes.
+
+
+def span_attributes(span: ReadableSpan) -> Mapping[str, Any]:
+    """The attributes of an ended span, read-only, without a per-key Python call."""
+    inner = getattr(getattr(span, "_attributes", None), "_dict", None)
+    return inner if isinstance(inner, dict) else (span.attributes or {})
+
+
+def copy_span(
+    span: ReadableSpan, attributes: dict[str, Any], events: Sequence[Event] | None = None
+) -> ReadableSpan:
+    """``span`` with other ``attributes`` (and ``events``); ``span`` is left as it was."""
+    fields = getattr(span, "__dict__", None)
+    if type(span) is ReadableSpan and fields is not None and "_attributes" in fields:
+        copy = object.__new__(ReadableSpan)
+        copy.__dict__.update(fields)
+        copy._attributes = attributes
+        if events is not None:
+            copy._events = events
+        return copy
+    return ReadableSpan(
+        name=span.name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=attributes,
+        events=span.events if events is None else events,
+        links=span.links,
+        kind=span.kind,
+        status=span.status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
 
 
 @cache

@@ -58,6 +58,10 @@ _ENRICHED = frozenset(
         *sc.TURN_SPAN_NAMES,
     }
 )
+# spans that open a session, turn or user turn, or change a turn's state at start
+_STRUCTURAL = frozenset(
+    {sc.SPAN_AGENT_SESSION, sc.SPAN_USER_TURN, sc.SPAN_FUNCTION_TOOL, *sc.TURN_SPAN_NAMES}
+)
 _DEFERRED: dict[str, Any] = {}  # marker: the span is forwarded later, by another on_end
 HOLD_SECONDS = 10.0  # how long a user turn waits for its late EOU metrics (livekit 1.2)
 MAX_HELD = 256
@@ -121,12 +125,18 @@ class EnrichingSpanProcessor(SpanProcessor):
             p.on_start(span, parent_context)
 
     def on_end(self, span: ReadableSpan) -> None:
+        name = span.name
+        if name not in _ENRICHED:  # passes through as it is (about a third of livekit's spans)
+            with self._lock:
+                self._open.pop(span.context.span_id, None)
+            self._forward(self._materialize(span, None))  # copied only to strip content
+            if self._ready or self._held:
+                self._forward_ready()
+            return
         extra: dict[str, Any] | None = None
         hold: _Held | None = None
-        name = span.name
         try:
-            if name in _ENRICHED:
-                extra, hold = self._end(span)
+            extra, hold = self._end(span)
         except Exception:
             self._log_failure(name)
         finally:
@@ -145,6 +155,11 @@ class EnrichingSpanProcessor(SpanProcessor):
             self._hold(hold)
         elif extra is not _DEFERRED:
             self._forward(self._materialize(span, self._with_kind(name, extra)))
+        self._forward_ready()
+
+    def _forward_ready(self) -> None:
+        """Forward turns and waterfall spans completed by the span that just ended, and user
+        turns whose hold expired."""
         if self._ready:
             with self._lock:
                 ready, self._ready = self._ready, []
@@ -169,9 +184,16 @@ class EnrichingSpanProcessor(SpanProcessor):
 
     # --- start --------------------------------------------------------------------
     def _start(self, span: Span) -> None:
-        ctx = span.get_span_context()
-        sid, name = ctx.span_id, span.name
-        parent = span.parent
+        sid, name, parent = span.get_span_context().span_id, span.name, span.parent
+        if parent is not None and not parent.is_remote and name not in _STRUCTURAL:
+            with self._lock:  # the common case: a span in the same session and turn as its parent
+                p = self._open.get(parent.span_id)
+                self._open[sid] = (
+                    _Open(name, parent.span_id, p.session, p.turn, p.user)
+                    if p is not None
+                    else _Open(name, parent.span_id, None, None, None)
+                )
+            return
         with self._lock:
             p = self._open.get(parent.span_id) if parent is not None else None
             session = sid if name == sc.SPAN_AGENT_SESSION else (p.session if p else None)
@@ -216,7 +238,7 @@ class EnrichingSpanProcessor(SpanProcessor):
     def _end(self, span: ReadableSpan) -> tuple[dict[str, Any] | None, _Held | None]:
         name = span.name
         sid = span.context.span_id
-        attrs = span.attributes or {}
+        attrs = _compat.span_attributes(span)
         with self._lock:
             node = self._open.get(sid)
             if node is None:
@@ -329,7 +351,7 @@ class EnrichingSpanProcessor(SpanProcessor):
         for key in [k for k, o in self._open.items() if o.turn == root and o.ended]:
             del self._open[key]
         assert turn.root_span is not None
-        return self._turn(turn.root_span, turn.root_span.attributes or {}, state, turn)
+        return self._turn(turn.root_span, _compat.span_attributes(turn.root_span), state, turn)
 
     def _open_nested(self, root: int, ending: int) -> bool:
         return any(
@@ -423,27 +445,13 @@ class EnrichingSpanProcessor(SpanProcessor):
     def _materialize(self, span: ReadableSpan, extra: dict[str, Any] | None) -> ReadableSpan:
         if not extra and not self._redact:
             return span
-        attrs = dict(span.attributes or {})
+        attrs = dict(_compat.span_attributes(span))
         if extra:
             attrs.update(extra)
-        events = span.events
-        if self._redact:
-            attrs = redact.strip_attributes(attrs)
-            events = redact.strip_events(tuple(events))
-        return ReadableSpan(
-            name=span.name,
-            context=span.context,
-            parent=span.parent,
-            resource=span.resource,
-            attributes=attrs,
-            events=events,
-            links=span.links,
-            kind=span.kind,
-            status=span.status,
-            start_time=span.start_time,
-            end_time=span.end_time,
-            instrumentation_scope=span.instrumentation_scope,
-        )
+        if not self._redact:
+            return _compat.copy_span(span, attrs)
+        events = redact.strip_events(tuple(span.events))
+        return _compat.copy_span(span, redact.strip_attributes(attrs), events)
 
     def _forward(self, span: ReadableSpan) -> None:
         for p in self._downstream:
