@@ -12,25 +12,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import threading
 import time
 
-from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+from tracing_helpers import EndedSpans
 
 import lk_otel
 from lk_otel.simulation import load_scenario, run_scenario
-
-
-class EndedSpans(SpanProcessor):
-    """Records the id of every span ended on the provider."""
-
-    def __init__(self) -> None:
-        self.ids: set[str] = set()
-        self._lock = threading.Lock()
-
-    def on_end(self, span: ReadableSpan) -> None:
-        with self._lock:
-            self.ids.add(f"{span.context.span_id:016x}")
 
 
 def main() -> None:

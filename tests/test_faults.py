@@ -20,7 +20,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import tracemalloc
 from collections import Counter
@@ -33,10 +32,11 @@ from livekit.agents.telemetry import tracer as lk_tracer
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
     OTLPSpanExporter as GrpcSpanExporter,
 )
-from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from otlp_receiver import OtlpReceiver, SpanRecord, Transport
+from tracing_helpers import EndedSpans
 
 import lk_otel
 from lk_otel import ConfigError, Jaeger, Langfuse, setup_tracing
@@ -88,18 +88,6 @@ def scenario(turns: int = 2, *, tokens: int = 100, speech: float = 1.0) -> dict[
     }
 
 
-class EndedSpans(SpanProcessor):
-    """Every span ended on a provider, by hex id: what must reach a backend."""
-
-    def __init__(self) -> None:
-        self.ids: set[str] = set()
-        self._lock = threading.Lock()
-
-    def on_end(self, span: ReadableSpan) -> None:
-        with self._lock:
-            self.ids.add(hex_id(span.context.span_id))
-
-
 class Discard(SpanExporter):
     """Counts spans and keeps none (memory measurements)."""
 
@@ -119,11 +107,6 @@ class CountingGrpcExporter(GrpcSpanExporter):
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         self.calls += 1
         return super().export(spans)
-
-
-def hex_id(span_id: int) -> str:
-    """A span id as the receiver spells it."""
-    return f"{span_id:016x}"
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:

@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import lk_otel
 from lk_otel import semconv as sc
 from lk_otel.simulation import SimulationResult, load_scenario, run_scenario
+
+
+def hex_id(span_id: int) -> str:
+    """A span id as OTLP/JSON and the receiver spell it."""
+    return f"{span_id:016x}"
+
+
+class EndedSpans(SpanProcessor):
+    """Every span ended on a provider, by hex id: what must reach a backend."""
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+        self._lock = threading.Lock()
+
+    def on_end(self, span: ReadableSpan) -> None:
+        with self._lock:
+            self.ids.add(hex_id(span.context.span_id))
 
 
 @dataclass
