@@ -18,7 +18,7 @@
 4. ``handle.shutdown()`` time with a dead backend, against the configured bound.
 
 Run ``python benchmarks/pipeline_overhead.py [--quick] [--json OUT]``; every part runs in a
-child process of this script, the OTLP receiver (tests/otlp_receiver.py) in another.
+child process of this script, the OTLP receiver (tests/support/otlp_receiver.py) in another.
 ``--profile`` instead shows where lk_otel's CPU per span goes (parts switched off, cProfile).
 """
 

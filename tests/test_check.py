@@ -10,14 +10,14 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
-from otlp_receiver import OtlpReceiver
 
 from lk_otel import OTLP
 from lk_otel.cli.main import main
 from lk_otel.export.check import CHECK_SPAN_NAME, check_backends
 from lk_otel.export.diagnostics import classify
+from support.otlp_receiver import OtlpReceiver
 
-pytest_plugins = ["receiver_fixtures"]
+pytest_plugins = ["support.receiver_fixtures"]
 
 PK, SK = "pk-lf-check-1234", "sk-lf-check-secret-5678"
 TOKEN = "s3cr3t-bearer-token"

@@ -10,13 +10,13 @@ from collections import Counter
 
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from tracing_helpers import TracedCall, all_attribute_text, traced_call
 
 import lk_otel
 from lk_otel import _compat
 from lk_otel import semconv as sc
 from lk_otel.enrich import pipeline
 from lk_otel.simulation import load_scenario, run_scenario
+from support.tracing_helpers import TracedCall, all_attribute_text, traced_call
 
 TOL = 0.020  # injected vs measured, seconds
 NEWER = _compat.has_session_usage()  # livekit >= 1.3 (1.8.9 here)

@@ -17,12 +17,12 @@ from types import ModuleType
 
 import pytest
 from livekit.agents.telemetry import tracer as lk_tracer
-from otlp_receiver import OtlpReceiver, ReceivedRequest, SpanRecord
 
 import lk_otel
 from lk_otel import _compat
+from support.otlp_receiver import OtlpReceiver, ReceivedRequest, SpanRecord
 
-pytest_plugins = ["receiver_fixtures"]
+pytest_plugins = ["support.receiver_fixtures"]
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

@@ -35,8 +35,6 @@ from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from otlp_receiver import OtlpReceiver, SpanRecord, Transport
-from tracing_helpers import EndedSpans
 
 import lk_otel
 from lk_otel import ConfigError, Jaeger, Langfuse, setup_tracing
@@ -46,8 +44,10 @@ from lk_otel.configure.tracing import DEFAULT_FLUSH_TIMEOUT
 from lk_otel.enrich import waterfall
 from lk_otel.export.resilient import ResilientSpanExporter
 from lk_otel.simulation import SimulationResult, load_scenario, run_scenario
+from support.otlp_receiver import OtlpReceiver, SpanRecord, Transport
+from support.tracing_helpers import EndedSpans
 
-pytest_plugins = ["receiver_fixtures"]
+pytest_plugins = ["support.receiver_fixtures"]
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = Path(lk_otel.__file__).resolve().parent
@@ -756,12 +756,14 @@ def test_process_exit_right_after_the_job_delivers_the_last_spans(
     hook delivers what was still queued, agent_session included, within its bound."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "LANGFUSE_"))},
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(REPO), str(REPO / "tests"), os.environ.get("PYTHONPATH")])
+        ),
         "LK_OTEL_FAULT_ENDPOINT": otlp_receiver.grpc_endpoint,
         "LK_OTEL_FAULT_SCENARIO": json.dumps(scenario(2)),
     }
     proc = subprocess.run(
-        [sys.executable, str(REPO / "tests" / "fault_exit_call.py")],
+        [sys.executable, str(REPO / "tests" / "support" / "fault_exit_call.py")],
         env=env,
         capture_output=True,
         text=True,

@@ -9,14 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from otlp_receiver import MetricRecord, OtlpReceiver
 
 from lk_otel import _compat
 from lk_otel import semconv as sc
 from lk_otel.metrics.instruments import GENAI_DURATION_BUCKETS, VOICE_LATENCY_BUCKETS
+from support.otlp_receiver import MetricRecord, OtlpReceiver
 
-pytest_plugins = ["receiver_fixtures"]
-SCRIPT = Path(__file__).parent / "scripts" / "metrics_call.py"
+pytest_plugins = ["support.receiver_fixtures"]
+SCRIPT = Path(__file__).parent / "support" / "metrics_call.py"
 FORBIDDEN = ("session", "room", "user", "participant", "job", "speech_id", "trace")
 
 

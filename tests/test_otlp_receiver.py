@@ -40,14 +40,15 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from otlp_receiver import OtlpReceiver, SpanRecord, Transport
+
+from support.otlp_receiver import OtlpReceiver, SpanRecord, Transport
 
 LANGFUSE_PATH = "/api/public/otel/v1/traces"
 GRPC_TRACE_PATH = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 GRPC_METRICS_PATH = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"
 TRANSPORTS: list[Transport] = ["grpc", "http"]
 
-pytest_plugins = ["receiver_fixtures"]
+pytest_plugins = ["support.receiver_fixtures"]
 
 
 # --- data to export ----------------------------------------------------------------------

@@ -18,9 +18,10 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from phoenix_server import PhoenixServer, Span
 
-pytest_plugins = ["phoenix_fixtures"]
+from support.phoenix_server import PhoenixServer, Span
+
+pytest_plugins = ["support.phoenix_fixtures"]
 
 pytestmark = pytest.mark.phoenix
 

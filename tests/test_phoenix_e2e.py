@@ -6,14 +6,14 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from phoenix_server import PhoenixServer
 
 import lk_otel
 from lk_otel import _compat
 from lk_otel import semconv as sc
 from lk_otel.simulation import load_scenario, run_scenario
+from support.phoenix_server import PhoenixServer
 
-pytest_plugins = ["phoenix_fixtures"]
+pytest_plugins = ["support.phoenix_fixtures"]
 pytestmark = pytest.mark.phoenix
 
 

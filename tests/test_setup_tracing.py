@@ -10,12 +10,12 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from livekit.agents.telemetry import tracer as lk_tracer
-from otlp_receiver import OtlpReceiver
 
 import lk_otel
 from lk_otel import ConfigError, Jaeger, Langfuse, setup_tracing
+from support.otlp_receiver import OtlpReceiver
 
-pytest_plugins = ["receiver_fixtures"]
+pytest_plugins = ["support.receiver_fixtures"]
 OTEL_VARS = [
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",

@@ -11,7 +11,8 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from phoenix_server import PhoenixNotFoundError, PhoenixServer, find_phoenix_executable
+
+from support.phoenix_server import PhoenixNotFoundError, PhoenixServer, find_phoenix_executable
 
 
 def _on_ci() -> bool:

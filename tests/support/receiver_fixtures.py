@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from otlp_receiver import OtlpReceiver
+
+from support.otlp_receiver import OtlpReceiver
 
 
 @pytest.fixture

@@ -14,10 +14,9 @@ import json
 import os
 import time
 
-from tracing_helpers import EndedSpans
-
 import lk_otel
 from lk_otel.simulation import load_scenario, run_scenario
+from support.tracing_helpers import EndedSpans
 
 
 def main() -> None:
