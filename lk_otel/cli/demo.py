@@ -11,8 +11,8 @@ import time
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from ..configure.backends import Backend, File, backend_from_name, backends_from_env
-from ..configure.errors import ConfigError
 from ..configure.tracing import setup_tracing
+from ..errors import ConfigError
 
 DEFAULT_OUT = "lk-otel-demo.jsonl"
 

@@ -18,6 +18,7 @@ from typing import Literal
 
 from opentelemetry.sdk.trace.export import SpanExporter
 
+from ..errors import ConfigError
 from .env import (
     Environ,
     first_env,
@@ -28,7 +29,6 @@ from .env import (
     validate_endpoint,
     without_userinfo,
 )
-from .errors import ConfigError
 
 Protocol = Literal["grpc", "http/protobuf"]
 Signal = Literal["traces", "metrics"]

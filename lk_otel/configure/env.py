@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import unquote, urlsplit
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 Environ = Mapping[str, str]
 

@@ -8,9 +8,9 @@ from typing import Any
 from opentelemetry.sdk.resources import OTELResourceDetector, Resource
 
 from .. import _compat
+from ..errors import ConfigError
 from ..semconv import DEPLOYMENT_ENVIRONMENT, SERVICE_NAME, SERVICE_VERSION
 from .env import Environ, first_env
-from .errors import ConfigError
 
 DEFAULT_SERVICE_NAME = "livekit-agent"
 

@@ -12,8 +12,8 @@ from opentelemetry.sdk.trace.sampling import (
     TraceIdRatioBased,
 )
 
+from ..errors import ConfigError
 from .env import Environ, first_env
-from .errors import ConfigError
 
 _NAMED = {
     "always_on": ALWAYS_ON,

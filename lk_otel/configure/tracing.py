@@ -14,11 +14,11 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from .. import _compat
 from ..enrich.options import EnrichOptions
 from ..enrich.pipeline import build_span_pipeline
+from ..errors import ConfigError
 from ..export.factory import create_span_exporter
 from ..export.resilient import ResilientSpanExporter
 from .backends import Backend, BackendArg, ExportTarget, coerce_backends
 from .env import Environ, environ, first_env, parse_bool, parse_positive_float
-from .errors import ConfigError
 from .lifecycle import at_exit, cancel_at_exit, register_job_flush, run_bounded
 from .resource import build_resource
 from .sampling import build_sampler

@@ -31,7 +31,7 @@ class PriceTable:
     @classmethod
     def parse(cls, prices: Mapping[str, Any]) -> PriceTable:
         """From ``{"openai/gpt-4o-mini": {"input_per_1m": 0.15, ...}, ...}``."""
-        from ..configure.errors import ConfigError
+        from ..errors import ConfigError
 
         entries = []
         for model, spec in prices.items():

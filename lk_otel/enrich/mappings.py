@@ -6,6 +6,7 @@ from typing import Any
 
 from .. import semconv as sc
 from .options import EnrichOptions
+from .view import SpanView
 
 KINDS = (
     sc.SPAN_LLM_REQUEST,
@@ -86,4 +87,23 @@ def stage_attributes(options: EnrichOptions) -> dict[str, Any]:
         out[sc.LANGFUSE_OBSERVATION_TYPE] = "span"
     if options.openinference:
         out[sc.OPENINFERENCE_SPAN_KIND] = "CHAIN"
+    return out
+
+
+def backend_attributes(options: EnrichOptions, span: SpanView) -> dict[str, Any]:
+    """Every backend-mapping key for one outgoing span (merged over its attributes).
+
+    The one entry point the enrichment calls, once per exported span.
+    """
+    out: dict[str, Any] = {}
+    if sc.STAGE_NAME in span.added:
+        return stage_attributes(options)
+    out.update(span_kind_attributes(options, span.name))
+    if span.name == sc.SPAN_LLM_REQUEST:
+        provider = span.attributes.get(sc.GEN_AI_PROVIDER_NAME) or span.added.get(sc.LLM_PROVIDER)
+        out.update(llm_model_attributes(options, span.attributes, provider))
+    if span.is_root and span.session_id is not None:
+        out.update(root_attributes(options, span.session_id, span.service_name))
+    if span.name == sc.SPAN_AGENT_SESSION:
+        out.update(user_attributes(options, span.participant_identity))
     return out

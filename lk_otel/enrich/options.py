@@ -34,7 +34,7 @@ class EnrichOptions:
         prices: Mapping[str, Any] | None,
     ) -> EnrichOptions:
         """Validated options; raises ``ConfigError`` on bad ``tags`` or ``prices``."""
-        from ..configure.errors import ConfigError
+        from ..errors import ConfigError
 
         if tags is not None and (
             isinstance(tags, str | Mapping)

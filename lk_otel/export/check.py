@@ -26,8 +26,8 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from .. import __version__
 from ..configure.backends import Backend, ExportTarget, backend_from_name, coerce_backends
 from ..configure.env import Environ, environ, parse_positive_float
-from ..configure.errors import ConfigError
 from ..configure.resource import build_resource
+from ..errors import ConfigError
 from . import diagnostics
 from .factory import create_span_exporter
 
