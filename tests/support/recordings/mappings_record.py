@@ -52,7 +52,11 @@ async def record(allow_pii: bool) -> dict[str, Any]:
                 "start_ns": s.start_time,
                 "end_ns": s.end_time,
                 "service_name": s.resource.attributes.get("service.name"),
-                "attributes": {k: _value(v) for k, v in (s.attributes or {}).items()},
+                "attributes": {
+                    k: _value(v)
+                    for k, v in (s.attributes or {}).items()
+                    if not k.startswith("mlflow.")  # setup_tracing() has no mlflow= switch yet
+                },
             }
         )
     return {
