@@ -205,7 +205,8 @@ LANGFUSE_USAGE_INPUT = "input"  # input tokens not read from the cache
 LANGFUSE_USAGE_CACHED = "input_cached_tokens"
 LANGFUSE_USAGE_OUTPUT = "output"
 LANGFUSE_USAGE_CHARACTERS = "characters"
-LANGFUSE_USAGE_AUDIO_SECONDS = "audio_seconds"
+LANGFUSE_USAGE_AUDIO_MS = "audio_ms"  # Langfuse takes whole numbers only: milliseconds
+LANGFUSE_USAGE_TOTAL = "total"
 # OpenInference (Phoenix)
 OI_INPUT_VALUE = "input.value"
 OI_OUTPUT_VALUE = "output.value"

@@ -279,6 +279,27 @@ def test_no_generation_without_usage(any_call: Call) -> None:
         assert len(spoken) == 6 and len(heard) == 4
 
 
+def test_usage_and_cost_pass_langfuse_schema(any_call: Call) -> None:
+    """Langfuse takes usage_details of whole non-negative numbers only (else the observation
+    loses its usage), cost_details of non-negative numbers, ISO times with an offset."""
+    iso = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
+    seen = 0
+    for _, a in exported(any_call, options(prices=any_call.prices)):
+        if sc.LANGFUSE_USAGE_DETAILS in a:
+            seen += 1
+            usage = json.loads(a[sc.LANGFUSE_USAGE_DETAILS])
+            assert usage and all(type(v) is int and v >= 0 for v in usage.values()), usage
+        if sc.LANGFUSE_COST_DETAILS in a:
+            cost = json.loads(a[sc.LANGFUSE_COST_DETAILS])
+            assert (
+                set(cost) == {"total"} and isinstance(cost["total"], float) and cost["total"] >= 0
+            )
+        if sc.LANGFUSE_COMPLETION_START_TIME in a:
+            stamp = a[sc.LANGFUSE_COMPLETION_START_TIME]
+            assert iso.fullmatch(stamp if stamp[0] != '"' else json.loads(stamp)), stamp
+    assert seen == 16  # 6 LLM, 6 TTS requests, 4 user turns
+
+
 def test_every_livekit_span_gets_the_type_a_reader_expects(call: Call) -> None:
     types: dict[str, set[str]] = {}
     for s, a in exported(call, options()):
@@ -326,7 +347,8 @@ def test_tts_requests_are_generations_with_characters_at_default_level(call: Cal
         assert a[sc.LANGFUSE_OBSERVATION_TYPE] == "generation"
         assert json.loads(a[sc.LANGFUSE_USAGE_DETAILS]) == {
             "characters": m["characters_count"],
-            "audio_seconds": m["audio_duration"],
+            "audio_ms": round(m["audio_duration"] * 1000),
+            "total": m["characters_count"],
         }
         assert a[sc.LANGFUSE_OBSERVATION_MODEL] == "sonic-2"
         assert a[sc.LANGFUSE_OBSERVATION_LEVEL] == "DEFAULT"
@@ -344,7 +366,7 @@ def test_tts_node_leaves_debug_level(call: Call) -> None:
     assert all(sc.TTS_CHARACTERS in a for a in nodes)  # the span that carries lk_otel.tts.*
 
 
-def test_user_turns_are_stt_generations_with_audio_seconds(call: Call) -> None:
+def test_user_turns_are_stt_generations_with_audio_milliseconds(call: Call) -> None:
     out = dict((s.span_id, a) for s, a in exported(call, options()))
     heard = [
         u for u in call.named(sc.SPAN_USER_TURN) if u.view.added[sc.USER_STT_AUDIO_DURATION] > 0
@@ -355,7 +377,7 @@ def test_user_turns_are_stt_generations_with_audio_seconds(call: Call) -> None:
     for u in heard:
         a = out[u.span_id]
         assert json.loads(a[sc.LANGFUSE_USAGE_DETAILS]) == {
-            "audio_seconds": u.view.added[sc.USER_STT_AUDIO_DURATION]
+            "audio_ms": round(u.view.added[sc.USER_STT_AUDIO_DURATION] * 1000)
         }
         if call.release == "1.8.9":
             assert a[sc.LANGFUSE_OBSERVATION_MODEL] == "nova-3"

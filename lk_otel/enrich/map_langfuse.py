@@ -4,7 +4,7 @@ Langfuse's OTLP ingestion guesses a type for every span (``langfuse.observation.
 then OpenInference, then ``gen_ai.operation.name``, then "any model key makes a generation")
 and hides livekit's ``tts_*`` spans at DEBUG. lk_otel says what each livekit span is: a
 generation only for a model call with usage (``llm_request`` tokens, ``tts_request``
-characters, ``user_turn`` STT seconds), priced on that leaf alone, so the trace's cost (the
+characters, ``user_turn`` STT audio), priced on that leaf alone, so the trace's cost (the
 sum over its observations) is the call's.
 """
 
@@ -57,8 +57,12 @@ def observation_type(span: SpanView, facts: SpanFacts) -> str | None:
 
 
 def usage_details(u: LlmUsage | TtsUsage | SttUsage) -> dict[str, Any]:
-    """``usage_details`` in Langfuse's key names; LLM ``input`` excludes the cached tokens
-    (Langfuse prices ``input`` and ``input_cached_tokens`` separately)."""
+    """``usage_details`` in Langfuse's key names, whole numbers (Langfuse rejects others).
+
+    LLM ``input`` excludes the cached tokens (Langfuse prices ``input`` and
+    ``input_cached_tokens`` separately); TTS ``total`` is the characters, not their sum with
+    the audio milliseconds.
+    """
     if isinstance(u, LlmUsage):
         return {
             sc.LANGFUSE_USAGE_INPUT: max(u.input_tokens - u.cached_input_tokens, 0),
@@ -68,9 +72,10 @@ def usage_details(u: LlmUsage | TtsUsage | SttUsage) -> dict[str, Any]:
     if isinstance(u, TtsUsage):
         return {
             sc.LANGFUSE_USAGE_CHARACTERS: u.characters,
-            sc.LANGFUSE_USAGE_AUDIO_SECONDS: u.audio_seconds,
+            sc.LANGFUSE_USAGE_AUDIO_MS: round(u.audio_seconds * 1000),
+            sc.LANGFUSE_USAGE_TOTAL: u.characters,
         }
-    return {sc.LANGFUSE_USAGE_AUDIO_SECONDS: u.audio_seconds}
+    return {sc.LANGFUSE_USAGE_AUDIO_MS: round(u.audio_seconds * 1000)}
 
 
 def iso_time(ns: int) -> str:
