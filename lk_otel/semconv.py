@@ -162,3 +162,56 @@ METRIC_GENAI_TTFC = "gen_ai.client.operation.time_to_first_chunk"
 GEN_AI_OPERATION_NAME = "gen_ai.operation.name"
 GEN_AI_TOKEN_TYPE = "gen_ai.token.type"
 AGENT_NAME = "lk_otel.agent.name"
+
+# --- issue 12: what Langfuse, Phoenix and MLflow show -------------------------------------
+SPAN_LLM_REQUEST_RUN = "llm_request_run"
+SPAN_TTS_REQUEST_RUN = "tts_request_run"
+SPAN_START_AGENT_ACTIVITY = "start_agent_activity"
+GEN_AI_RESPONSE_MODEL = "gen_ai.response.model"
+# livekit's content keys, newest release first (1.8: lk.pii.*; 1.2: the plain names)
+LK_RESPONSE_TEXT_KEYS = ("lk.pii.response.text", "lk.response.text")
+LK_USER_TRANSCRIPT_KEYS = ("lk.pii.user_transcript", "lk.user_transcript")
+LK_CHAT_CTX_KEYS = ("lk.pii.chat_ctx", "lk.chat_ctx")
+LK_INPUT_TEXT_KEYS = ("lk.pii.input_text", "lk.input_text")
+LK_TOOL_ARGUMENTS_KEYS = (
+    "lk.pii.function_tool.arguments",
+    "lk.function_tool.arguments",
+    "gen_ai.tool.call.arguments",
+)
+LK_TOOL_OUTPUT_KEYS = (
+    "lk.pii.function_tool.output",
+    "lk.function_tool.output",
+    "gen_ai.tool.call.result",
+)
+# asked of the enrichment: the STT model of a user turn (1.2 puts none on the span), and the
+# call's first user text / last agent text on agent_session (content: only with PII allowed)
+USER_STT_MODEL = "lk_otel.user.stt_model"
+USER_STT_PROVIDER = "lk_otel.user.stt_provider"
+SESSION_FIRST_USER_TEXT = "lk_otel.session.pii.first_user_text"
+SESSION_LAST_AGENT_TEXT = "lk_otel.session.pii.last_agent_text"
+# Langfuse
+LANGFUSE_OBSERVATION_LEVEL = "langfuse.observation.level"
+LANGFUSE_OBSERVATION_MODEL = "langfuse.observation.model.name"
+LANGFUSE_USAGE_DETAILS = "langfuse.observation.usage_details"
+LANGFUSE_COMPLETION_START_TIME = "langfuse.observation.completion_start_time"
+LANGFUSE_OBSERVATION_INPUT = "langfuse.observation.input"
+LANGFUSE_OBSERVATION_OUTPUT = "langfuse.observation.output"
+LANGFUSE_TRACE_INPUT = "langfuse.trace.input"
+LANGFUSE_TRACE_OUTPUT = "langfuse.trace.output"
+LANGFUSE_OBSERVATION_METADATA = "langfuse.observation.metadata."  # + the lk_otel key
+LANGFUSE_TRACE_METADATA = "langfuse.trace.metadata."  # + the lk_otel key
+# usage keys in langfuse.observation.usage_details (Langfuse's own names for LLM tokens)
+LANGFUSE_USAGE_INPUT = "input"  # input tokens not read from the cache
+LANGFUSE_USAGE_CACHED = "input_cached_tokens"
+LANGFUSE_USAGE_OUTPUT = "output"
+LANGFUSE_USAGE_CHARACTERS = "characters"
+LANGFUSE_USAGE_AUDIO_MS = "audio_ms"  # Langfuse takes whole numbers only: milliseconds
+LANGFUSE_USAGE_TOTAL = "total"
+# OpenInference (Phoenix)
+OI_INPUT_VALUE = "input.value"
+OI_OUTPUT_VALUE = "output.value"
+OI_TOKEN_CACHE_READ = "llm.token_count.prompt_details.cache_read"
+# MLflow 3.x (values JSON-encoded, as MLflow stores its own attributes)
+MLFLOW_SPAN_TYPE = "mlflow.spanType"
+MLFLOW_SPAN_INPUTS = "mlflow.spanInputs"
+MLFLOW_SPAN_OUTPUTS = "mlflow.spanOutputs"

@@ -1,5 +1,6 @@
 """A simulated call through ``setup_tracing()`` into a real Arize Phoenix, over HTTP and gRPC,
-read back through Phoenix's REST API: enriched attributes, span kinds and session id intact."""
+read back through Phoenix's REST API: enriched attributes, span kinds, session id, and what
+was said on turns and user turns (input/output) intact."""
 
 from __future__ import annotations
 
@@ -60,6 +61,25 @@ async def test_simulated_call_arrives_enriched(phoenix: PhoenixServer, protocol:
             a[sc.TURN_END_OF_TURN_DELAY] + a[sc.TURN_LLM_TTFT] + a[sc.TURN_TTS_TTFB]
         )
     assert {s["span_kind"] for s in by_name[sc.SPAN_LLM_REQUEST]} == {"LLM"}
+    # only model calls are LLM spans: Phoenix would make every span with a model key one
+    assert {s["name"] for s in spans if s["span_kind"] == "LLM"} == {sc.SPAN_LLM_REQUEST}
+    for name in (sc.SPAN_TTS_REQUEST, sc.SPAN_USER_TURN, sc.SPAN_TTS_NODE, sc.SPAN_LLM_NODE):
+        assert {s["span_kind"] for s in by_name[name]} == {"CHAIN"}, name
+    # what was said, in the scenario's words (PII allowed: livekit's default)
+    scripted = result.scenario.turns
+    said = [r["attributes"].get(sc.OI_INPUT_VALUE) for r in sorted(replies, key=_index)]
+    assert said == [t.user.text for t in scripted]
+    outputs = [t["attributes"].get(sc.OI_OUTPUT_VALUE) for t in by_name[turn_name]]
+    for turn in scripted:  # the last text of each reply (a prefix where it was interrupted)
+        last = [c.text for c in turn.llm if c.text][-1]
+        assert any(o and last.startswith(o) for o in outputs), last
+    heard = [u["attributes"].get(sc.OI_INPUT_VALUE) for u in by_name[sc.SPAN_USER_TURN]]
+    assert sorted(h for h in heard if h) == sorted(t.user.text for t in scripted)
+    llm_requests = by_name[sc.SPAN_LLM_REQUEST]
+    assert all(isinstance(s["attributes"][sc.OI_TOKEN_CACHE_READ], int) for s in llm_requests)
+    assert sum(s["attributes"][sc.OI_TOKEN_CACHE_READ] for s in llm_requests) == sum(
+        c.cached_input_tokens for t in scripted for c in t.llm
+    )
     assert {s["span_kind"] for s in by_name[sc.SPAN_FUNCTION_TOOL]} == {"TOOL"}
     assert all(sc.LLM_TTFT in s["attributes"] for s in by_name[sc.SPAN_LLM_NODE])
     # the waterfall hangs under the reply turns, stage spans under it
@@ -68,3 +88,7 @@ async def test_simulated_call_arrives_enriched(phoenix: PhoenixServer, protocol:
     assert {w["parent_id"] for w in waterfalls} == reply_ids
     stages = by_name[sc.SPAN_STAGE_LLM_TTFT]
     assert {s["parent_id"] for s in stages} == {w["context"]["span_id"] for w in waterfalls}
+
+
+def _index(span: dict) -> int:
+    return span["attributes"][sc.TURN_INDEX]

@@ -1,33 +1,21 @@
-"""Backend mappings: the keys Langfuse and OpenInference (Phoenix) read."""
+"""Backend mappings: the keys Langfuse, OpenInference (Phoenix) and MLflow read.
+
+``backend_attributes`` is the entry point; each backend's keys come from its own module
+(``map_langfuse``, ``map_openinference``, ``map_mlflow``) over the facts ``map_facts`` reads.
+The smaller functions below are the session/user keys, and what the older pipeline calls.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from .. import semconv as sc
+from . import map_facts, map_langfuse, map_mlflow, map_openinference
 from .options import EnrichOptions
 from .view import SpanView
 
-KINDS = (
-    sc.SPAN_LLM_REQUEST,
-    sc.SPAN_AGENT_TURN,
-    sc.SPAN_ASSISTANT_TURN,
-    sc.SPAN_FUNCTION_TOOL,
-    sc.SPAN_AGENT_SESSION,
-    sc.SPAN_USER_TURN,
-    sc.SPAN_LLM_NODE,
-    sc.SPAN_TTS_NODE,
-)
-_OI_KIND = {
-    sc.SPAN_LLM_REQUEST: "LLM",
-    sc.SPAN_AGENT_TURN: "AGENT",
-    sc.SPAN_ASSISTANT_TURN: "AGENT",
-    sc.SPAN_FUNCTION_TOOL: "TOOL",
-    sc.SPAN_AGENT_SESSION: "CHAIN",
-    sc.SPAN_USER_TURN: "CHAIN",
-    sc.SPAN_LLM_NODE: "CHAIN",
-    sc.SPAN_TTS_NODE: "CHAIN",
-}
+KINDS = tuple(map_openinference.KIND_BY_NAME)
+_OI_KIND = map_openinference.KIND_BY_NAME
 
 
 def root_attributes(options: EnrichOptions, session_id: str, trace_name: str) -> dict[str, Any]:
@@ -93,15 +81,19 @@ def stage_attributes(options: EnrichOptions) -> dict[str, Any]:
 def backend_attributes(options: EnrichOptions, span: SpanView) -> dict[str, Any]:
     """Every backend-mapping key for one outgoing span (merged over its attributes).
 
-    The one entry point the enrichment calls, once per exported span.
+    The one entry point the enrichment calls, once per exported span. Content (input and
+    output) is read only when ``options.allow_pii``.
     """
     out: dict[str, Any] = {}
-    if sc.STAGE_NAME in span.added:
-        return stage_attributes(options)
-    out.update(span_kind_attributes(options, span.name))
-    if span.name == sc.SPAN_LLM_REQUEST:
-        provider = span.attributes.get(sc.GEN_AI_PROVIDER_NAME) or span.added.get(sc.LLM_PROVIDER)
-        out.update(llm_model_attributes(options, span.attributes, provider))
+    if not (options.langfuse or options.openinference or options.mlflow):
+        return out
+    facts = map_facts.facts(span, allow_pii=options.allow_pii, prices=options.prices)
+    if options.langfuse:
+        out.update(map_langfuse.observation_attributes(span, facts))
+    if options.openinference:
+        out.update(map_openinference.span_attributes(span, facts))
+    if options.mlflow:
+        out.update(map_mlflow.span_attributes(span, facts))
     if span.is_root and span.session_id is not None:
         out.update(root_attributes(options, span.session_id, span.service_name))
     if span.name == sc.SPAN_AGENT_SESSION:

@@ -16,6 +16,7 @@ class EnrichOptions:
     allow_pii: bool = True
     langfuse: bool = True
     openinference: bool = True
+    mlflow: bool = True
     tags: tuple[str, ...] = ()
     environment: str | None = None
     release: str | None = None
@@ -32,6 +33,7 @@ class EnrichOptions:
         environment: str | None,
         release: str | None,
         prices: Mapping[str, Any] | None,
+        mlflow: bool = True,
     ) -> EnrichOptions:
         """Validated options; raises ``ConfigError`` on bad ``tags`` or ``prices``."""
         from ..errors import ConfigError
@@ -50,6 +52,7 @@ class EnrichOptions:
             allow_pii=allow_pii,
             langfuse=langfuse,
             openinference=openinference,
+            mlflow=mlflow,
             tags=tuple(tags or ()),
             environment=environment,
             release=release,

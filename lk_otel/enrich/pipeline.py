@@ -41,6 +41,7 @@ from .options import EnrichOptions
 from .session import add_turn, session_attributes
 from .state import SessionState, TurnState, TurnSummary
 from .turn import summarize_turn, turn_attributes
+from .view import SpanView
 
 logger = logging.getLogger("lk_otel")
 # spans whose end feeds the enrichment; every other span only passes through
@@ -443,15 +444,27 @@ class EnrichingSpanProcessor(SpanProcessor):
 
     # --- output -------------------------------------------------------------------
     def _materialize(self, span: ReadableSpan, extra: dict[str, Any] | None) -> ReadableSpan:
-        if not extra and not self._redact:
-            return span
         attrs = dict(_compat.span_attributes(span))
         if extra:
             attrs.update(extra)
+        if self._redact:
+            attrs = redact.strip_attributes(attrs)
+        # issue 12 bridge until the rebuilt enrichment calls backend_attributes itself
+        added = {k: v for k, v in attrs.items() if k.startswith("lk_otel.")}
+        view = SpanView(
+            name=span.name,
+            attributes={k: v for k, v in attrs.items() if k not in added},
+            added=added,
+            is_root=span.parent is None or span.parent.is_remote,
+            start_ns=span.start_time or 0,
+            end_ns=span.end_time or 0,
+            service_name=str(span.resource.attributes.get(sc.SERVICE_NAME, span.name)),
+            session_id=added.get(sc.SESSION_ID),
+        )
+        attrs.update(mappings.backend_attributes(self._options, view))
         if not self._redact:
             return _compat.copy_span(span, attrs)
-        events = redact.strip_events(tuple(span.events))
-        return _compat.copy_span(span, redact.strip_attributes(attrs), events)
+        return _compat.copy_span(span, attrs, redact.strip_events(tuple(span.events)))
 
     def _forward(self, span: ReadableSpan) -> None:
         for p in self._downstream:
