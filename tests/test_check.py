@@ -232,7 +232,7 @@ def test_secrets_in_headers_and_url_never_printed(
 ) -> None:
     endpoint = otlp_receiver.http_endpoint.replace("http://", "http://alice:url-passw0rd@")
     use_otlp(monkeypatch, endpoint + "/v1/traces?api_key=query-s3cret", "http/protobuf")
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", f"authorization=Bearer%20{TOKEN},x-k=k3y-v4l")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", f"x-auth-token=Bearer%20{TOKEN},x-k=k3y-v4l")
     otlp_receiver.fail_with(403)
     code, out, _ = check(capsys)
     assert code == 1
