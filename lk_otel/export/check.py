@@ -257,7 +257,9 @@ class _Probe(threading.Thread):
             destination=destination(self.target),
             trace_id=trace_id,
         )
-        if finished and self.result is SpanExportResult.SUCCESS:
+        answer = self.recorder.last if self.recorder is not None else None
+        redirected = answer is not None and 300 <= answer.status < 400
+        if finished and self.result is SpanExportResult.SUCCESS and not redirected:
             return dataclasses.replace(base, ok=True, kind="ok", seconds=self.seconds)
         if finished and self.error is not None:
             text = f"the exporter failed before anything was sent ({self.error})"
@@ -374,9 +376,10 @@ def explain(
     if status is not None and status[0] not in ("DEADLINE_EXCEEDED", "CANCELLED"):
         return grpc_cause(*status, target, hint)
     if base.kind == "unknown" and (client := _HTTP_CLIENT.search(text)):
+        reason = bounded(redact_text(client.group(1), _secrets(target)))
         return diagnostics.Cause(
             "client",
-            f"the HTTP client could not send the request ({bounded(client.group(1))}): "
+            f"the HTTP client could not send the request ({reason}): "
             "nothing reached the backend; check the endpoint and headers",
         )
     return base
@@ -385,7 +388,9 @@ def explain(
 def http_cause(answer: HttpAnswer, target: ExportTarget, hint: str) -> diagnostics.Cause:
     """Plain words for an HTTP error answer, matched to what its body says."""
     status = answer.status
-    said = redact_text(body_summary(answer.content_type, answer.body), _secrets(target))
+    # redacted before it is cut: a secret cut in two would not be found any more
+    whole = body_summary(answer.content_type, answer.body, limit=_READ_LIMIT)
+    said = bounded(redact_text(whole, _secrets(target)))
     tail = f' — the backend said: "{said}"' if said else ""
     what = f"HTTP {status}"
     if 300 <= status < 400:
@@ -468,7 +473,7 @@ def grpc_status(messages: list[str]) -> tuple[str, str] | None:
 
 def grpc_cause(code: str, details: str, target: ExportTarget, hint: str) -> diagnostics.Cause:
     """Plain words for a gRPC status and its details."""
-    said = redact_text(bounded(details), _secrets(target))
+    said = bounded(redact_text(details, _secrets(target)))
     tail = f' — the backend said: "{said}"' if said else ""
     if code in ("INTERNAL", "UNKNOWN") and any(m in details.lower() for m in _GRPC_CLIENT):
         return diagnostics.Cause(
