@@ -282,16 +282,16 @@ class Langfuse(Backend):
             source, host = found[0], validate_endpoint(found[1], found[0])
         else:
             host = LANGFUSE_DEFAULT_HOST
+        if host.startswith("http://") and not is_loopback(host):
+            raise ConfigError(
+                f"langfuse host {redact_url(host)!r} is plain http to a remote host: "
+                "the keys would travel unencrypted; use https://"
+            )
         parts = urlsplit(host)
         if parts.username is not None or parts.query:
             raise ConfigError(
                 f"langfuse: {source} must be the base URL, without user:password or a "
                 f"?query (the keys go in public_key/secret_key), got {redact_url(host)!r}"
-            )
-        if host.startswith("http://") and not is_loopback(host):
-            raise ConfigError(
-                f"langfuse host {redact_url(host)!r} is plain http to a remote host: "
-                "the keys would travel unencrypted; use https://"
             )
         token = base64.b64encode(f"{public}:{secret}".encode()).decode()
         return ExportTarget(
