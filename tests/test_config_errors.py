@@ -32,7 +32,12 @@ from lk_otel.configure.redaction import (
 )
 from lk_otel.configure.resource import check_attributes
 from lk_otel.configure.sampling import validate_sample_rate
-from lk_otel.configure.urls import validate_endpoint, validate_host, with_signal_path
+from lk_otel.configure.urls import (
+    is_loopback,
+    validate_endpoint,
+    validate_host,
+    with_signal_path,
+)
 from support.otlp_receiver import OtlpReceiver
 
 pytest_plugins = ["support.receiver_fixtures"]
@@ -149,6 +154,9 @@ def test_insecure_that_is_no_boolean_is_rejected(insecure: object) -> None:
         (Langfuse(public_key="pk:x", secret_key=SK), "public_key cannot contain ':'"),
         (File(path=123), "file backend: path must be a str or a path, got 123"),  # type: ignore[arg-type]
         (File(path=""), "file backend: path must not be empty"),
+        (Langfuse(public_key=PK, secret_key=SK, host=3000), "host must be a URL string, got int"),  # type: ignore[arg-type]
+        (Langfuse(public_key=PK, secret_key=SK, protocol=1), "protocol=1 is not supported"),  # type: ignore[arg-type]
+        (Langfuse(public_key=PK, secret_key=" "), "langfuse: missing secret_key"),
         (Console(name=None), "Console(name=) must be a non-empty string, got None"),  # type: ignore[arg-type]
     ],
 )
@@ -358,6 +366,10 @@ def test_query_is_sent_after_the_signal_path(otlp_receiver: OtlpReceiver, handle
         ({"x-k": f"{SECRET}\x00"}, "http/protobuf", "headers: header 'x-k' has a control char"),
         ({"x-k": f"a\t{SECRET}"}, "grpc", "headers: header 'x-k' has a control character"),
         ({"x-k": f" {SECRET}"}, "http/protobuf", "headers: header 'x-k' has a value starting"),
+        ({"x-k": f"{SECRET}\t"}, "http/protobuf", "headers: header 'x-k' has a value starting"),
+        ({"x-k": f"{SECRET} "}, "grpc", "headers: header 'x-k' has a value starting or ending"),
+        ({"x-k": f"{SECRET}\x7f"}, "grpc", "headers: header 'x-k' has a control character"),
+        ({"x-k": f"{SECRET}\r\n"}, "http/protobuf", "headers: header 'x-k' has a control"),
         ({"x~k": SECRET}, "grpc", "headers: header 'x~k' cannot be sent over gRPC: metadata"),
         ({"grpc-timeout": "1S"}, "grpc", "headers: header 'grpc-timeout' cannot be sent over"),
         ({"x-bin": SECRET}, "grpc", "headers: header 'x-bin' cannot be sent over gRPC: '-bin'"),
@@ -598,3 +610,10 @@ def test_config_errors_log_no_secret(caplog: pytest.LogCaptureFixture) -> None:
         ):
             assert SECRET not in config_error(backend)
     assert SECRET not in caplog.text
+
+
+def test_loopback_hosts() -> None:
+    for url in ("http://localhost:4317", "http://127.0.0.2", "http://[::1]:4318/v1/traces"):
+        assert is_loopback(url), url
+    for url in ("http://localhost.example.com", "http://10.0.0.1", "http://h"):
+        assert not is_loopback(url), url
