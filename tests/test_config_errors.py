@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from collections.abc import Iterator
 
@@ -583,11 +584,16 @@ def test_reprs_and_describe_hide_credentials(otlp_receiver: OtlpReceiver, handle
     assert target.describe() == (
         f"otlp (http://***@127.0.0.1:{port}/otlp/v1/traces?tenant=a&api_key=***, http/protobuf)"
     )
-    assert repr(target) == (
-        "ExportTarget(label='otlp', kind='otlp', protocol='http/protobuf', endpoint="
-        f"'http://***@127.0.0.1:{port}/otlp/v1/traces?tenant=a&api_key=***', "
-        "headers=['x-api-key'], compression=None, timeout=None, insecure=True)"
-    )
+    assert re.fullmatch(
+        re.escape(
+            "ExportTarget(label='otlp', kind='otlp', protocol='http/protobuf', endpoint="
+            f"'http://***@127.0.0.1:{port}/otlp/v1/traces?tenant=a&api_key=***', "
+            "headers=['x-api-key'], compression=None, timeout=None, insecure=True, "
+            "url_credentials='"
+        )
+        + "[0-9a-f]{12}'\\)",
+        repr(target),
+    ), repr(target)
     for text in (repr(backend), repr(h), repr(h.targets), repr(h.exporters)):
         assert SECRET not in text, text
     # the exporter does get the real URL: the credentials reach the backend
@@ -617,3 +623,30 @@ def test_loopback_hosts() -> None:
         assert is_loopback(url), url
     for url in ("http://localhost.example.com", "http://10.0.0.1", "http://h"):
         assert not is_loopback(url), url
+
+
+def test_targets_that_differ_only_in_a_hidden_credential_have_different_reprs(
+    handles: list,
+) -> None:
+    def target(key: str) -> ExportTarget:
+        return OTLP(endpoint=f"https://h.example.com/?api_key={key}", protocol="http/protobuf")
+
+    a, a2, b = (target(k).resolve({}) for k in ("ab", "ab", "cd"))
+    assert repr(a) == repr(a2) != repr(b)
+    assert "ab" not in repr(a).split("url_credentials=")[1]
+    plain = OTLP(endpoint="https://h.example.com/?tenant=a", protocol="http/protobuf")
+    assert "url_credentials" not in repr(plain.resolve({}))
+    # a reused worker that gets a new key builds a new pipeline, not the old one
+    first = setup_tracing(target("ab"))
+    handles.append(first)
+    second = setup_tracing(target("cd"))
+    handles.append(second)
+    assert second is not first
+    assert setup_tracing(target("cd")) is second
+
+
+def test_fingerprint_is_keyed_and_stable() -> None:
+    from lk_otel.configure.redaction import fingerprint
+
+    assert fingerprint(["a", "b"]) == fingerprint(["b", "a"]) != fingerprint(["ab"])
+    assert len(fingerprint([SECRET])) == 12 and SECRET not in fingerprint([SECRET])

@@ -29,7 +29,7 @@ from .env import (
     parse_text,
 )
 from .headers import parse_headers, validate_headers
-from .redaction import redact_url
+from .redaction import fingerprint, redact_url
 from .urls import is_loopback, validate_endpoint, with_path_suffix, with_signal_path
 
 Protocol = Literal["grpc", "http/protobuf"]
@@ -77,6 +77,9 @@ class ExportTarget:
                 f"timeout={self.timeout!r}",
                 f"insecure={self.insecure!r}",
             ]
+            endpoint = self.endpoint or ""
+            if redact_url(endpoint) != endpoint:  # so that equal reprs mean equal URLs
+                fields.append(f"url_credentials={fingerprint([endpoint])!r}")
         elif self.kind == "file":
             fields.append(f"path={self.path!r}")
         return f"ExportTarget({', '.join(fields)})"

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import re
+import secrets as _random
 from collections.abc import Iterable, Mapping
 from urllib.parse import unquote
 
@@ -30,6 +33,7 @@ _SECRET_FRAGMENTS = (
 # ... or whose name is (or has a part equal to) one of these short words
 _SECRET_WORDS = frozenset({"sig", "pwd", "pass", "sas", "code"})
 _MIN_SECRET = 4  # shorter header values are not searched for (they would mask common words)
+_PROCESS_KEY = _random.token_bytes(32)  # never shown: a fingerprint reveals nothing outside
 
 
 def is_secret_name(name: str) -> bool:
@@ -114,3 +118,12 @@ def redact_text(text: str, secrets: Iterable[str]) -> str:
         if secret:
             text = text.replace(secret, MASK)
     return text
+
+
+def fingerprint(values: Iterable[str]) -> str:
+    """12 hex digits that differ when ``values`` differ, keyed with a random per-process key:
+    two reprs can be told apart without the secrets being guessable from them."""
+    digest = hmac.new(_PROCESS_KEY, digestmod=hashlib.sha256)
+    for value in sorted(values):
+        digest.update(value.encode() + b"\0")
+    return digest.hexdigest()[:12]
