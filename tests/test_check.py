@@ -13,7 +13,19 @@ import pytest
 
 from lk_otel import OTLP
 from lk_otel.cli.main import main
-from lk_otel.export.check import CHECK_SPAN_NAME, check_backends
+from lk_otel.configure.backends import Backend, ExportTarget
+from lk_otel.export.check import (
+    CHECK_SPAN_NAME,
+    HttpAnswer,
+    body_summary,
+    bounded,
+    check_backends,
+    http_cause,
+    is_route_not_found,
+    missing_header,
+    refused_cause,
+    related_headers,
+)
 from lk_otel.export.diagnostics import classify
 from support.otlp_receiver import OtlpReceiver
 
@@ -232,7 +244,7 @@ def test_secrets_in_headers_and_url_never_printed(
 ) -> None:
     endpoint = otlp_receiver.http_endpoint.replace("http://", "http://alice:url-passw0rd@")
     use_otlp(monkeypatch, endpoint + "/v1/traces?api_key=query-s3cret", "http/protobuf")
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", f"authorization=Bearer%20{TOKEN},x-k=k3y-v4l")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", f"x-auth-token=Bearer%20{TOKEN},x-k=k3y-v4l")
     otlp_receiver.fail_with(403)
     code, out, _ = check(capsys)
     assert code == 1
@@ -304,3 +316,292 @@ def test_secret_values_found_for_redaction() -> None:
     assert {PK, SK} <= _secrets(target)
     bearer = OTLP(endpoint="https://x.example.com", headers={"authorization": f"Bearer {TOKEN}"})
     assert TOKEN in _secrets(bearer.resolve({}))
+
+
+# --- what the backend said (issue 10) -----------------------------------------------------
+
+MLFLOW_404 = (
+    '{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "No Experiment with id=999 exists"}'
+)
+FASTAPI_422 = (
+    '{"detail":[{"type":"missing","loc":["header","x-project-id"],"msg":"Field required",'
+    '"input":null}]}'
+)
+
+
+def use_http(monkeypatch: pytest.MonkeyPatch, receiver: OtlpReceiver, headers: str = "") -> None:
+    use_otlp(monkeypatch, receiver.http_endpoint, "http/protobuf")
+    if headers:
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", headers)
+
+
+def test_404_about_a_named_resource_is_not_called_a_wrong_path(
+    otlp_receiver: OtlpReceiver, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    use_http(monkeypatch, otlp_receiver, "x-mlflow-experiment-id=999")
+    otlp_receiver.fail_with(404, body=MLFLOW_404, content_type="application/json")
+    code, out, _ = check(capsys)
+    assert code == 1
+    assert "the endpoint path does not exist" not in out
+    assert (
+        "the endpoint exists but the backend did not find something the request names "
+        "(HTTP 404): check header x-mlflow-experiment-id — the backend said: "
+        '"No Experiment with id=999 exists"'
+    ) in out
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("404 page not found", "text/plain"),
+        ('{"detail":"Not Found"}', "application/json"),
+        ("<html><head><title>404 Not Found</title></head><body>nginx</body></html>", "text/html"),
+        ("Cannot POST /v1/traces", "text/html; charset=utf-8"),
+        ("", "text/plain"),
+    ],
+)
+def test_404_of_a_plain_router_is_a_wrong_path(
+    otlp_receiver: OtlpReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+    body: str,
+    content_type: str,
+) -> None:
+    use_http(monkeypatch, otlp_receiver)
+    otlp_receiver.fail_with(404, body=body, content_type=content_type)
+    code, out, _ = check(capsys)
+    assert code == 1
+    assert "the endpoint path does not exist (HTTP 404): check the endpoint URL and protocol" in out
+
+
+def test_422_naming_a_missing_header_says_so(
+    otlp_receiver: OtlpReceiver, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    use_http(monkeypatch, otlp_receiver)
+    otlp_receiver.fail_with(422, body=FASTAPI_422, content_type="application/json")
+    code, out, _ = check(capsys)
+    assert code == 1
+    assert (
+        "the backend says header 'x-project-id' is missing (HTTP 422): add it (headers= or "
+        'OTEL_EXPORTER_OTLP_HEADERS) — the backend said: "header x-project-id: Field required"'
+    ) in out
+
+
+def test_error_body_is_bounded_and_redacted(
+    otlp_receiver: OtlpReceiver, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    use_http(monkeypatch, otlp_receiver, f"x-api-key={TOKEN}")
+    body = f"invalid api key {TOKEN} for this project. " + "x" * 10_000
+    otlp_receiver.fail_with(400, body=body)
+    code, out, _ = check(capsys)
+    assert code == 1
+    assert TOKEN not in out
+    [line] = [ln for ln in out.splitlines() if "the backend said" in ln]
+    said = line.split("the backend said: ", 1)[1]
+    assert said.startswith('"invalid api key *** for this project. xxx')
+    assert said.endswith('…"') and len(said) == 200 + 2  # cut after redaction
+    assert "the backend rejected the request (HTTP 400)" in line
+
+
+def test_protobuf_status_body_and_server_errors(
+    otlp_receiver: OtlpReceiver, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    use_http(monkeypatch, otlp_receiver)
+    otlp_receiver.fail_with(500, message="storage backend is read-only")
+    code, out, _ = check(capsys)
+    assert code == 1
+    assert 'the backend failed (HTTP 500) — the backend said: "storage backend is read-only"' in out
+
+
+def test_redirect_names_the_target(
+    otlp_receiver: OtlpReceiver, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    use_http(monkeypatch, otlp_receiver)
+    otlp_receiver.fail_with(308)
+    code, out, _ = check(capsys)
+    assert code == 1
+    assert "the endpoint redirects (HTTP 308) to /v1/traces: use that URL" in out
+
+
+def test_grpc_status_details_are_shown(
+    otlp_receiver: OtlpReceiver, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    use_otlp(monkeypatch, otlp_receiver.grpc_endpoint)
+    otlp_receiver.fail_with(
+        grpc_code=grpc.StatusCode.INVALID_ARGUMENT, message="tenant 'voice' has no traces quota"
+    )
+    code, out, _ = check(capsys)
+    assert code == 1
+    assert (
+        "the backend rejected the request (gRPC INVALID_ARGUMENT) — the backend said: "
+        "\"tenant 'voice' has no traces quota\""
+    ) in out
+    otlp_receiver.fail_with(grpc_code=grpc.StatusCode.UNAUTHENTICATED, message="bad api key")
+    code, out, _ = check(capsys)
+    assert (
+        "rejected the credentials (UNAUTHENTICATED); check the headers — the backend said: "
+        '"bad api key"'
+    ) in out
+
+
+@pytest.mark.parametrize("transport", ["grpc", "http"])
+def test_connection_refused_names_protocol_and_port(
+    otlp_receiver: OtlpReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+    transport: str,
+) -> None:
+    endpoint, protocol = endpoint_of(otlp_receiver, transport)
+    use_otlp(monkeypatch, endpoint, protocol)
+    otlp_receiver.down()
+    code, out, _ = check(capsys)
+    port = otlp_receiver.grpc_port if transport == "grpc" else otlp_receiver.http_port
+    tried = "OTLP/gRPC" if transport == "grpc" else "OTLP/HTTP"
+    assert code == 1
+    assert (
+        f"connection refused by 127.0.0.1:{port} (tried {tried}): is the backend running and "
+        "reachable?"
+    ) in out
+    assert "set protocol" not in out  # a port of no known use: no guess
+
+
+# nothing listens on 127.0.0.3 (loopback, but not the address any server here binds)
+@pytest.mark.parametrize(
+    ("endpoint", "protocol", "hint"),
+    [
+        ("http://127.0.0.3:4318", "grpc", "Port 4318 is the OTLP/HTTP port"),
+        ("http://127.0.0.3:6006", "grpc", "Port 6006 is Arize Phoenix's OTLP/HTTP port"),
+        ("http://127.0.0.3:4317", "http/protobuf", "Port 4317 is the OTLP/gRPC port"),
+    ],
+)
+def test_refused_on_a_port_of_the_other_protocol_suggests_it(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+    endpoint: str,
+    protocol: str,
+    hint: str,
+) -> None:
+    use_otlp(monkeypatch, endpoint, protocol)
+    code, out, elapsed = check(capsys, "--timeout", "10")
+    other = "http/protobuf" if protocol == "grpc" else "grpc"
+    assert code == 1
+    assert "connection refused by 127.0.0.3:" in out
+    assert (
+        f"{hint}: if that is what listens there, set protocol {other} "
+        f"(OTEL_EXPORTER_OTLP_PROTOCOL={other})"
+    ) in out
+    assert elapsed < 3
+
+
+def test_grpc_to_an_http_server_and_http_to_a_grpc_server(
+    otlp_receiver: OtlpReceiver, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    use_otlp(monkeypatch, f"http://127.0.0.1:{otlp_receiver.http_port}", "grpc")
+    code, out, elapsed = check(capsys, "--timeout", "10")
+    assert code == 1 and elapsed < 3
+    assert (
+        f"127.0.0.1:{otlp_receiver.http_port} answered in HTTP/1.1, not gRPC: it is likely an "
+        "OTLP/HTTP endpoint; set protocol http/protobuf"
+    ) in out
+    use_otlp(monkeypatch, f"http://127.0.0.1:{otlp_receiver.grpc_port}", "http/protobuf")
+    code, out, elapsed = check(capsys, "--timeout", "10")
+    assert code == 1 and elapsed < 3
+    assert (
+        f"127.0.0.1:{otlp_receiver.grpc_port} did not answer in HTTP/1.1 (an OTLP/gRPC port?): "
+        "set protocol grpc"
+    ) in out
+
+
+def test_a_header_grpc_cannot_send_is_a_config_error_not_a_backend_answer(
+    otlp_receiver: OtlpReceiver, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    use_otlp(monkeypatch, otlp_receiver.grpc_endpoint)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "x-k=caf%C3%A9")
+    code, out, _ = check(capsys)
+    assert code == 1
+    assert "FAIL  otlp\n      OTEL_EXPORTER_OTLP_HEADERS: header 'x-k' has a non-ASCII value" in out
+    assert "INTERNAL" not in out
+    assert otlp_receiver.requests == []
+
+
+class _Unchecked(Backend):
+    """A backend whose target skips lk_otel's header validation: what gRPC itself does."""
+
+    name = "unchecked"
+
+    def __init__(self, endpoint: str, headers: dict[str, str]) -> None:
+        self.endpoint, self.headers = endpoint, headers
+
+    def resolve(self, env: object, signal: str = "traces") -> ExportTarget:
+        return ExportTarget("unchecked", "otlp", "grpc", self.endpoint, self.headers, insecure=True)
+
+
+def test_client_side_grpc_failure_is_not_blamed_on_the_backend(
+    otlp_receiver: OtlpReceiver,
+) -> None:
+    [result] = check_backends(
+        [_Unchecked(otlp_receiver.grpc_endpoint, {"x-k": "café"})], timeout=2, env={}
+    )
+    assert result.kind == "client"
+    assert result.cause == (
+        "the gRPC client could not send the request (Invalid metadata): nothing reached the "
+        "backend; check the headers (gRPC metadata: lower-case ASCII names, printable ASCII "
+        "values)"
+    )
+    assert otlp_receiver.requests == []
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "summary"),
+    [
+        ("application/json", b'{"error": {"message": "quota exceeded"}}', "quota exceeded"),
+        ("application/json", b'{"errors": ["a", {"msg": "b"}]}', "a; b"),
+        ("application/json", b'{"code": 7}', '{"code": 7}'),
+        ("application/json", b"not json", "not json"),
+        ("text/html", b"<html><body><h1>Bad\n gateway</h1></body></html>", "Bad gateway"),
+        ("text/html", b"<title>  </title><p>x</p><script>var a</script>", "x"),
+        ("application/x-protobuf", b"\xff\xff", ""),
+        ("", b'  {"message": "m"}', "m"),
+        ("text/plain", b"line 1\n\tline\x002", "line 1 line 2"),
+    ],
+)
+def test_body_summary(content_type: str, body: bytes, summary: str) -> None:
+    assert body_summary(content_type, body) == summary
+
+
+def test_missing_header_and_route_words() -> None:
+    assert missing_header("Missing required header: X-Scope-OrgID") == "x-scope-orgid"
+    assert missing_header("header 'x-tenant' is required") == "x-tenant"
+    assert missing_header("no header") is None
+    assert is_route_not_found("404 page not found", "/v1/traces")
+    assert is_route_not_found("no OTLP signal at /otlp/wrong", "/otlp/wrong")
+    assert not is_route_not_found("No Experiment with id=999 exists", "/v1/traces")
+    assert related_headers("No Experiment with id=9", ["x-mlflow-experiment-id", "x-k"]) == [
+        "x-mlflow-experiment-id"
+    ]
+    assert related_headers("no projects", ["x-project-id", "x-api-key"]) == ["x-project-id"]
+    assert bounded("a" * 10, limit=5) == "aaaa…"
+
+
+def test_refused_cause_for_each_known_port() -> None:
+    def text(endpoint: str, protocol: str) -> str:
+        return refused_cause(ExportTarget("otlp", "otlp", protocol, endpoint)).text  # type: ignore[arg-type]
+
+    assert text("https://h.example.com", "grpc") == (
+        "connection refused by h.example.com:443 (tried OTLP/gRPC): is the backend running "
+        "and reachable?"
+    )
+    assert "Port 3000 is self-hosted Langfuse's port" in text("http://h:3000", "grpc")
+    assert "Port 5000 is MLflow's port" in text("http://h:5000/v1/traces", "grpc")
+    assert "set protocol" not in text("http://h:4318/v1/traces", "http/protobuf")
+    assert "set protocol" not in text("http://[::1]:4317", "grpc")
+    assert "[::1]:4317" in text("http://[::1]:4317", "grpc")
+
+
+def test_a_secret_at_the_cut_is_redacted_whole() -> None:
+    target = OTLP(
+        endpoint="https://h.example.com", protocol="http/protobuf", headers={"x-api-key": TOKEN}
+    ).resolve({})
+    cause = http_cause(HttpAnswer(400, body=("y" * 190 + TOKEN).encode()), target, "")
+    assert TOKEN[:5] not in cause.text
+    assert cause.text.endswith('"' + "y" * 190 + '***"')

@@ -12,9 +12,10 @@ import base64
 import logging
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import urlsplit
 
 from opentelemetry.sdk.trace.export import SpanExporter
 
@@ -22,13 +23,14 @@ from ..errors import ConfigError
 from .env import (
     Environ,
     first_env,
-    is_loopback,
     parse_bool,
-    parse_headers,
+    parse_flag,
     parse_positive_float,
-    validate_endpoint,
-    without_userinfo,
+    parse_text,
 )
+from .headers import parse_headers, validate_headers
+from .redaction import fingerprint, redact_url
+from .urls import is_loopback, validate_endpoint, with_path_suffix, with_signal_path
 
 Protocol = Literal["grpc", "http/protobuf"]
 Signal = Literal["traces", "metrics"]
@@ -42,18 +44,58 @@ DEFAULT_HTTP_BASE = "http://localhost:4318"
 
 @dataclass(frozen=True)
 class ExportTarget:
-    """A validated destination. ``headers`` never shows in ``repr()``."""
+    """A validated destination; the real endpoint (with any credentials in it) is only for
+    the exporter. ``repr()`` and ``describe()`` show it redacted, and no header value."""
 
     label: str
     kind: Literal["otlp", "console", "file"]
     protocol: Protocol | None = None
     endpoint: str | None = None
-    headers: dict[str, str] = field(default_factory=dict, repr=False)
+    headers: dict[str, str] = field(default_factory=dict)
     compression: str | None = None
     timeout: float | None = None
     insecure: bool | None = None
     path: str | None = None
     auth_hint: str | None = None  # what to check when the backend answers 401/403
+
+    def describe(self) -> str:
+        """``label (where)`` for log lines: ``otlp (https://***@h/v1/traces?api_key=***)``."""
+        if self.kind == "console":
+            return f"{self.label} (stdout)"
+        if self.kind == "file":
+            return f"{self.label} ({self.path})"
+        return f"{self.label} ({redact_url(self.endpoint or '')}, {self.protocol})"
+
+    def __repr__(self) -> str:
+        fields = [f"label={self.label!r}", f"kind={self.kind!r}"]
+        if self.kind == "otlp":
+            fields += [
+                f"protocol={self.protocol!r}",
+                f"endpoint={redact_url(self.endpoint or '')!r}",
+                f"headers={sorted(self.headers)!r}",  # names only
+                f"compression={self.compression!r}",
+                f"timeout={self.timeout!r}",
+                f"insecure={self.insecure!r}",
+            ]
+            endpoint = self.endpoint or ""
+            if redact_url(endpoint) != endpoint:  # so that equal reprs mean equal URLs
+                fields.append(f"url_credentials={fingerprint([endpoint])!r}")
+        elif self.kind == "file":
+            fields.append(f"path={self.path!r}")
+        return f"ExportTarget({', '.join(fields)})"
+
+    def same_destination(self, other: ExportTarget) -> bool:
+        """True when both send the same data to the same place (kind, protocol, endpoint,
+        headers; for files the same path)."""
+        if self.kind != other.kind:
+            return False
+        if self.kind == "file":
+            return os.path.abspath(self.path or "") == os.path.abspath(other.path or "")
+        return (self.protocol, self.endpoint, self.headers) == (
+            other.protocol,
+            other.endpoint,
+            other.headers,
+        )
 
 
 class Backend(ABC):
@@ -65,6 +107,9 @@ class Backend(ABC):
     def resolve(self, env: Environ, signal: Signal = "traces") -> ExportTarget | None:
         """The validated target for ``signal``, or None when this backend does not take it."""
 
+    def _label(self) -> str:
+        return parse_text(self.name, f"{type(self).__name__}(name=)", optional=False) or ""
+
 
 @dataclass(frozen=True, repr=False)
 class OTLP(Backend):
@@ -75,34 +120,42 @@ class OTLP(Backend):
     headers: dict[str, str] | str | None = None
     compression: str | None = None
     timeout: float | None = None
-    insecure: bool | None = None
+    insecure: bool | str | None = None
     name: str = "otlp"
     read_env: bool = True
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(endpoint={self.endpoint!r}, protocol={self.protocol!r})"
+        endpoint = redact_url(self.endpoint) if isinstance(self.endpoint, str) else self.endpoint
+        return f"{type(self).__name__}(endpoint={endpoint!r}, protocol={self.protocol!r})"
 
     def resolve(self, env: Environ, signal: Signal = "traces") -> ExportTarget:
+        label = self._label()
         sig = signal.upper()
-        env = env if self.read_env else {}
+        env = env if parse_flag(self.read_env, f"{label}: read_env") else {}
         protocol = self._protocol(env, sig)
         endpoint = self._endpoint(env, sig, protocol, signal)
-        headers: dict[str, str] = {}
+        source, headers = "headers", {}
         if self.headers is not None:
             headers = parse_headers(self.headers, "headers")
         elif found := first_env(
             env, f"OTEL_EXPORTER_OTLP_{sig}_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS"
         ):
-            headers = parse_headers(found[1], found[0])
+            source, headers = found[0], parse_headers(found[1], found[0])
+        validate_headers(headers, protocol, source)
+        if "@" in urlsplit(endpoint).netloc and "authorization" in headers:
+            raise ConfigError(
+                f"{label}: the endpoint has user:password and {source} has 'authorization'; "
+                "the URL's would replace the header: keep one"
+            )
         return ExportTarget(
-            label=self.name,
+            label=label,
             kind="otlp",
             protocol=protocol,
             endpoint=endpoint,
             headers=headers,
             compression=self._compression(env, sig, protocol),
             timeout=self._timeout(env, sig),
-            insecure=self._insecure(env, sig, endpoint),
+            insecure=self._insecure(env, sig, endpoint, label),
         )
 
     def _protocol(self, env: Environ, sig: str) -> Protocol:
@@ -122,13 +175,20 @@ class OTLP(Backend):
 
     def _endpoint(self, env: Environ, sig: str, protocol: Protocol, signal: Signal) -> str:
         if self.endpoint is not None:
-            url = validate_endpoint(self.endpoint, "endpoint")
-            return _with_signal_path(url, protocol, signal)
-        if found := first_env(env, f"OTEL_EXPORTER_OTLP_{sig}_ENDPOINT"):
-            return validate_endpoint(found[1], found[0])
-        if found := first_env(env, "OTEL_EXPORTER_OTLP_ENDPOINT"):
-            return _with_signal_path(validate_endpoint(found[1], found[0]), protocol, signal)
-        return self.default_endpoint(protocol, signal)
+            source, url = "endpoint", validate_endpoint(self.endpoint, "endpoint")
+            if protocol != "grpc":
+                url = with_signal_path(url, signal)
+        elif found := first_env(env, f"OTEL_EXPORTER_OTLP_{sig}_ENDPOINT"):
+            source, url = found[0], validate_endpoint(found[1], found[0])
+        elif found := first_env(env, "OTEL_EXPORTER_OTLP_ENDPOINT"):
+            source, url = found[0], validate_endpoint(found[1], found[0])
+            if protocol != "grpc":
+                url = with_signal_path(url, signal)
+        else:
+            return self.default_endpoint(protocol, signal)
+        if protocol == "grpc":
+            _check_grpc_url(url, source)
+        return url
 
     def default_endpoint(self, protocol: Protocol, signal: Signal) -> str:
         """The endpoint used when neither argument nor environment names one."""
@@ -145,11 +205,7 @@ class OTLP(Backend):
             if not found:
                 return None
             source, value = found
-        value = value.lower()
-        if value not in COMPRESSIONS or (value == "deflate" and protocol == "grpc"):
-            allowed = COMPRESSIONS if protocol != "grpc" else ("gzip", "none")
-            raise ConfigError(f"{source} must be one of {', '.join(allowed)}, got {value!r}")
-        return value
+        return check_compression(value, source, protocol)
 
     def _timeout(self, env: Environ, sig: str) -> float | None:
         if self.timeout is not None:
@@ -161,9 +217,9 @@ class OTLP(Backend):
             parse_positive_float(found[1], found[0])
         return None
 
-    def _insecure(self, env: Environ, sig: str, endpoint: str) -> bool:
-        insecure = self.insecure
+    def _insecure(self, env: Environ, sig: str, endpoint: str, label: str) -> bool:
         source = "insecure"
+        insecure = None if self.insecure is None else parse_flag(self.insecure, source)
         if insecure is None:
             found = first_env(
                 env, f"OTEL_EXPORTER_OTLP_{sig}_INSECURE", "OTEL_EXPORTER_OTLP_INSECURE"
@@ -175,7 +231,7 @@ class OTLP(Backend):
             return False
         if not insecure and not is_loopback(endpoint):
             raise ConfigError(
-                f"{self.name}: endpoint {without_userinfo(endpoint)!r} would send telemetry "
+                f"{label}: endpoint {redact_url(endpoint)!r} would send telemetry "
                 f"unencrypted to a remote host; use https:// or set {source}=True "
                 f"(or OTEL_EXPORTER_OTLP_INSECURE=true) if that is intended"
             )
@@ -206,11 +262,13 @@ class Langfuse(Backend):
     name: str = "langfuse"
 
     def __repr__(self) -> str:
-        return f"Langfuse(host={self.host!r}, public_key=***, secret_key=***)"
+        host = redact_url(self.host) if isinstance(self.host, str) else self.host
+        return f"Langfuse(host={host!r}, public_key=***, secret_key=***)"
 
     def resolve(self, env: Environ, signal: Signal = "traces") -> ExportTarget | None:
         if signal != "traces":
             return None  # Langfuse ingests traces only
+        label = self._label()
         if self.protocol not in (None, "http/protobuf"):
             raise ConfigError(
                 f"langfuse accepts OTLP over HTTP only; protocol={self.protocol!r} is not "
@@ -218,27 +276,35 @@ class Langfuse(Backend):
             )
         public = _key(self.public_key, "public_key", env, "LANGFUSE_PUBLIC_KEY")
         secret = _key(self.secret_key, "secret_key", env, "LANGFUSE_SECRET_KEY")
+        if ":" in public:
+            raise ConfigError("langfuse: public_key cannot contain ':' (Basic auth splits there)")
+        source = "host"
         if self.host is not None:
             host = validate_endpoint(self.host, "host")
         elif found := first_env(env, "LANGFUSE_HOST", "LANGFUSE_BASE_URL"):
-            host = validate_endpoint(found[1], found[0])
+            source, host = found[0], validate_endpoint(found[1], found[0])
         else:
             host = LANGFUSE_DEFAULT_HOST
-        host = host.rstrip("/")
         if host.startswith("http://") and not is_loopback(host):
             raise ConfigError(
-                f"langfuse host {without_userinfo(host)!r} is plain http to a remote host: "
+                f"langfuse host {redact_url(host)!r} is plain http to a remote host: "
                 "the keys would travel unencrypted; use https://"
+            )
+        parts = urlsplit(host)
+        if parts.username is not None or parts.query:
+            raise ConfigError(
+                f"langfuse: {source} must be the base URL, without user:password or a "
+                f"?query (the keys go in public_key/secret_key), got {redact_url(host)!r}"
             )
         token = base64.b64encode(f"{public}:{secret}".encode()).decode()
         return ExportTarget(
-            label=self.name,
+            label=label,
             kind="otlp",
             protocol="http/protobuf",
-            endpoint=host + LANGFUSE_OTLP_PATH,
+            endpoint=langfuse_endpoint(host),
             headers={"authorization": f"Basic {token}", "x-langfuse-ingestion-version": "4"},
-            compression=self.compression,
-            timeout=parse_positive_float(self.timeout, "timeout") if self.timeout else None,
+            compression=check_compression(self.compression, "compression", "http/protobuf"),
+            timeout=None if self.timeout is None else parse_positive_float(self.timeout, "timeout"),
             insecure=host.startswith("http://"),
             auth_hint="LANGFUSE_PUBLIC_KEY / LANGFUSE_SECRET_KEY and LANGFUSE_HOST (region)",
         )
@@ -251,26 +317,35 @@ class Console(Backend):
     name: str = "console"
 
     def resolve(self, env: Environ, signal: Signal = "traces") -> ExportTarget:
-        return ExportTarget(label=self.name, kind="console")
+        return ExportTarget(label=self._label(), kind="console")
 
 
 @dataclass(frozen=True)
 class File(Backend):
     """OTLP/JSON lines, one ``ExportTraceServiceRequest`` per line (Collector file format)."""
 
-    path: str = "lk-otel-traces.jsonl"
+    path: str | os.PathLike[str] = "lk-otel-traces.jsonl"
     name: str = "file"
 
     def resolve(self, env: Environ, signal: Signal = "traces") -> ExportTarget:
-        if not str(self.path).strip():
+        label = self._label()
+        if not isinstance(self.path, str | os.PathLike):
+            raise ConfigError(f"file backend: path must be a str or a path, got {self.path!r}")
+        path = os.fspath(self.path)
+        if not isinstance(path, str) or not path.strip():
             raise ConfigError("file backend: path must not be empty")
-        path = str(self.path)
-        folder = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(folder):
-            raise ConfigError(f"file backend: the folder of path {path!r} does not exist")
         if signal == "metrics":
             path = path[:-6] + ".metrics.jsonl" if path.endswith(".jsonl") else path + ".metrics"
-        return ExportTarget(label=self.name, kind="file", path=path)
+        folder = os.path.dirname(os.path.abspath(path))
+        if os.path.isdir(path):
+            raise ConfigError(f"file backend: path {path!r} is a folder; name a file in it")
+        if not os.path.isdir(folder):
+            raise ConfigError(f"file backend: the folder of path {path!r} does not exist")
+        if os.path.exists(path) and not os.access(path, os.W_OK):
+            raise ConfigError(f"file backend: path {path!r} is not writable")
+        if not os.path.exists(path) and not os.access(folder, os.W_OK | os.X_OK):
+            raise ConfigError(f"file backend: the folder of path {path!r} is not writable")
+        return ExportTarget(label=label, kind="file", path=path)
 
 
 BY_NAME: dict[str, type[Backend]] = {
@@ -300,19 +375,44 @@ def backends_from_env(env: Environ) -> list[Backend]:
     return chosen
 
 
-def _with_signal_path(url: str, protocol: Protocol, signal: Signal) -> str:
-    """OTLP/HTTP base URL → signal URL (``/v1/traces``); gRPC URLs are used as given."""
-    suffix = f"/v1/{signal}"
-    if protocol == "grpc" or url.endswith(suffix):
-        return url
-    return url.rstrip("/") + suffix
+def check_compression(value: object, source: str, protocol: Protocol) -> str:
+    """``gzip``, ``none`` or (HTTP only) ``deflate``, any case; else a ``ConfigError``."""
+    allowed = COMPRESSIONS if protocol != "grpc" else ("gzip", "none")
+    lowered = value.strip().lower() if isinstance(value, str) else None
+    if lowered not in allowed:
+        raise ConfigError(f"{source} must be one of {', '.join(allowed)}, got {value!r}")
+    return lowered  # type: ignore[return-value]
 
 
-def _key(value: str | None, arg: str, env: Environ, var: str) -> str:
+def langfuse_endpoint(host: str) -> str:
+    """Langfuse's OTLP traces URL under ``host`` (which may already end in part of it)."""
+    base = LANGFUSE_OTLP_PATH.removesuffix("/v1/traces")
+    if urlsplit(host).path.rstrip("/").endswith(base):
+        return with_path_suffix(host, "/v1/traces")
+    return with_path_suffix(host, LANGFUSE_OTLP_PATH)
+
+
+def _check_grpc_url(url: str, source: str) -> None:
+    """gRPC sends no URL credentials and no query string: refuse to drop them silently."""
+    parts = urlsplit(url)
+    if parts.username is not None:
+        raise ConfigError(
+            f"{source}: gRPC cannot send user:password from the URL; put credentials in "
+            f"headers (got {redact_url(url)!r})"
+        )
+    if parts.query:
+        raise ConfigError(
+            f"{source}: gRPC cannot send a ?query; put it in headers (got {redact_url(url)!r})"
+        )
+
+
+def _key(value: object, arg: str, env: Environ, var: str) -> str:
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"langfuse: {arg} must be a string, got {type(value).__name__}")
     if value is None:
         found = first_env(env, var)
         value = found[1] if found else None
-    if not value:
+    if not value or not value.strip():
         raise ConfigError(f"langfuse: missing {arg} (pass {arg}= or set {var})")
     return value.strip()
 
@@ -321,7 +421,11 @@ BackendArg = str | Backend | SpanExporter | Sequence[str | Backend | SpanExporte
 
 
 def coerce_backends(backend: BackendArg, env: Environ) -> list[Backend | SpanExporter]:
-    """The ``backend=`` argument as a list; unset, chosen from the environment."""
+    """The ``backend=`` argument as a list; unset, chosen from the environment.
+
+    Raises ``ConfigError`` for anything but names, backend objects and exporters (a class
+    instead of an instance included) and for two entries sending to the same place.
+    """
     if backend is None:
         chosen: list[Backend | SpanExporter] = list(backends_from_env(env))
         if not chosen:
@@ -331,18 +435,63 @@ def coerce_backends(backend: BackendArg, env: Environ) -> list[Backend | SpanExp
             )
             chosen = [OTLP()]
         return chosen
-    items = [backend] if isinstance(backend, str | Backend | SpanExporter) else list(backend)
+    if isinstance(backend, str | Backend | SpanExporter):
+        items: list[object] = [backend]
+    elif isinstance(backend, type | Mapping | bytes):
+        items = [backend]  # reported below, by _item
+    else:
+        try:
+            items = list(backend)
+        except TypeError:
+            items = [backend]
     if not items:
         raise ConfigError("backend: the list is empty")
-    out: list[Backend | SpanExporter] = []
-    for item in items:
-        if isinstance(item, str):
-            out.append(backend_from_name(item))
-        elif isinstance(item, Backend | SpanExporter):
-            out.append(item)
-        else:
-            raise ConfigError(
-                "backend: expected a name, a backend object or a SpanExporter, "
-                f"got {type(item).__name__}"
-            )
+    out = [_item(item, position) for position, item in enumerate(items, start=1)]
+    reject_duplicates(out, env)
     return out
+
+
+def _item(item: object, position: int) -> Backend | SpanExporter:
+    where = "backend" if position == 1 else f"backend (item {position})"
+    if isinstance(item, str):
+        return backend_from_name(item)
+    if isinstance(item, Backend | SpanExporter):
+        return item
+    if isinstance(item, type) and issubclass(item, Backend | SpanExporter):
+        raise ConfigError(
+            f"{where}: got the class {item.__name__}, not an instance; pass {item.__name__}()"
+        )
+    raise ConfigError(
+        f"{where}: expected a name, a backend object or a SpanExporter, got {type(item).__name__}"
+    )
+
+
+def reject_duplicates(backends: Sequence[Backend | SpanExporter], env: Environ) -> None:
+    """A ``ConfigError`` when two entries would export the same spans to the same place
+    (same kind, protocol, endpoint and headers; the same file; the same exporter object).
+
+    An entry that does not resolve is skipped here; resolving it later reports why.
+    """
+    seen: list[tuple[int, ExportTarget | SpanExporter]] = []
+    for position, backend in enumerate(backends, start=1):
+        if isinstance(backend, Backend):
+            try:
+                target: ExportTarget | SpanExporter | None = backend.resolve(env)
+            except ConfigError:
+                continue
+            if target is None:
+                continue
+        else:
+            target = backend
+        for earlier, other in seen:
+            if other is target or (
+                isinstance(other, ExportTarget)
+                and isinstance(target, ExportTarget)
+                and other.same_destination(target)
+            ):
+                where = target.describe() if isinstance(target, ExportTarget) else repr(target)
+                raise ConfigError(
+                    f"backend: items {earlier} and {position} both export to {where} "
+                    "(same kind, endpoint and headers); remove one"
+                )
+        seen.append((position, target))

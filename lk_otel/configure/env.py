@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import os
-import re
 from collections.abc import Mapping
-from urllib.parse import unquote, urlsplit
 
 from ..errors import ConfigError
 
 Environ = Mapping[str, str]
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
 
 
 def first_env(env: Environ, *names: str) -> tuple[str, str] | None:
@@ -24,95 +23,58 @@ def first_env(env: Environ, *names: str) -> tuple[str, str] | None:
 
 
 def parse_bool(value: str, source: str) -> bool:
-    """``true``/``false`` (any case, also 1/0, yes/no) or a ``ConfigError`` naming ``source``."""
+    """``true``/``false`` (any case, also 1/0, yes/no, on/off) or a ``ConfigError``."""
     lowered = value.strip().lower()
-    if lowered in ("true", "1", "yes", "on"):
+    if lowered in _TRUE:
         return True
-    if lowered in ("false", "0", "no", "off"):
+    if lowered in _FALSE:
         return False
     raise ConfigError(f"{source} must be true or false, got {value!r}")
 
 
-def parse_positive_float(value: str | float, source: str) -> float:
-    """A finite float > 0, or a ``ConfigError`` naming ``source``."""
+def parse_flag(value: object, source: str) -> bool:
+    """An argument that is a bool, or a string read as the environment variables are
+    (``"false"`` is False); anything else is a ``ConfigError`` naming ``source``."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return parse_bool(value, source)
+    raise ConfigError(f"{source} must be True or False, got {type(value).__name__}")
+
+
+def parse_positive_float(
+    value: object, source: str, *, at_least: float | None = None, at_most: float | None = None
+) -> float:
+    """A finite number > 0 (a number or a numeric string; not a bool), within the bounds."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ConfigError(f"{source} must be a number, got {type(value).__name__}")
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except ValueError:
         raise ConfigError(f"{source} must be a number, got {value!r}") from None
     if not number > 0 or not math.isfinite(number):
         raise ConfigError(f"{source} must be a finite number greater than 0, got {value!r}")
+    if at_least is not None and number < at_least:
+        raise ConfigError(f"{source} must be at least {at_least:g}, got {value!r}")
+    if at_most is not None and number > at_most:
+        raise ConfigError(f"{source} must be at most {at_most:g}, got {value!r}")
     return number
 
 
-def parse_headers(value: str | Mapping[str, str], source: str) -> dict[str, str]:
-    """Headers from a mapping or a W3C-style ``k1=v1,k2=v2`` string (values URL-encoded).
-
-    Errors name ``source`` and the offending key, never a value: values are secrets.
-    """
-    if isinstance(value, Mapping):
-        pairs = [(str(k), str(v)) for k, v in value.items()]
-    else:
-        pairs = []
-        for position, item in enumerate(value.split(","), start=1):
-            if not item.strip():
-                continue
-            key, sep, raw = item.partition("=")
-            if not sep or not key.strip():
-                raise ConfigError(
-                    f"{source}: entry {position} is not 'key=value' (expected k1=v1,k2=v2)"
-                )
-            pairs.append((unquote(key.strip()), unquote(raw.strip())))
-    headers: dict[str, str] = {}
-    for position, (key, header_value) in enumerate(pairs, start=1):
-        if not key or any(c in key for c in " \t\r\n:"):
-            # not echoed: a pasted "Authorization: Basic abc==" puts the secret in the name
-            raise ConfigError(
-                f"{source}: entry {position} has no valid header name "
-                "(expected k1=v1,k2=v2; names cannot contain spaces or ':')"
-            )
-        if any(c in header_value for c in "\r\n"):
-            raise ConfigError(f"{source}: header {key!r} is not a valid HTTP header")
-        headers[key.lower()] = header_value
-    return headers
+def parse_count(value: object, source: str, *, at_least: int = 1) -> int:
+    """An int (not a bool) of at least ``at_least``, or a ``ConfigError`` naming ``source``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < at_least:
+        raise ConfigError(f"{source} must be an integer of at least {at_least}, got {value!r}")
+    return value
 
 
-def validate_endpoint(url: str, source: str) -> str:
-    """An ``http(s)://host[:port][/path]`` URL, or a ``ConfigError`` naming ``source``."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        raise ConfigError(f"{source} is not a valid URL: {without_userinfo(url)!r}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(
-            f"{source} must be an http:// or https:// URL with a host, "
-            f"got {without_userinfo(url)!r}"
-        )
-    if port == 0:
-        raise ConfigError(f"{source} has port 0: {without_userinfo(url)!r}")
-    return url.strip().rstrip("/") if parts.path in ("", "/") else url.strip()
-
-
-def is_loopback(url: str) -> bool:
-    """True when ``url`` points at this machine."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def without_userinfo(url: str) -> str:
-    """``url`` without any user:password part, for error messages."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # not parseable (e.g. "http://[::1"): cut any userinfo by hand
-        return re.sub(r"//[^/?#]*@", "//", url)
-    if parts.username or parts.password:
-        return url.replace(parts.netloc, parts.hostname or "", 1)
-    return url
+def parse_text(value: object, source: str, *, optional: bool = True) -> str | None:
+    """A non-empty string (or None when ``optional``), or a ``ConfigError`` naming ``source``."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{source} must be a non-empty string, got {value!r}")
+    return value
 
 
 def environ() -> Environ:

@@ -10,7 +10,7 @@ from opentelemetry.sdk.resources import OTELResourceDetector, Resource
 from .. import _compat
 from ..errors import ConfigError
 from ..semconv import DEPLOYMENT_ENVIRONMENT, SERVICE_NAME, SERVICE_VERSION
-from .env import Environ, first_env
+from .env import Environ, first_env, parse_text
 
 DEFAULT_SERVICE_NAME = "livekit-agent"
 
@@ -25,15 +25,13 @@ def build_resource(
 ) -> Resource:
     """Arguments win over ``OTEL_SERVICE_NAME`` / ``OTEL_RESOURCE_ATTRIBUTES``, which win over
     the job's agent name, which wins over ``livekit-agent``."""
-    detected = _from_env(env)
-    attrs: dict[str, Any] = dict(detected)
-    for key, value in (extra or {}).items():
-        if not isinstance(value, str | bool | int | float):
-            raise ConfigError(f"resource_attributes[{key!r}] must be a str, bool, int or float")
-        attrs[key] = value
+    check_attributes(extra, "resource_attributes")
+    service_name = parse_text(service_name, "service_name")
+    service_version = parse_text(service_version, "service_version")
+    environment = parse_text(environment, "environment")
+    attrs: dict[str, Any] = dict(_from_env(env))
+    attrs.update(extra or {})
     if service_name is not None:
-        if not isinstance(service_name, str) or not service_name.strip():
-            raise ConfigError("service_name must be a non-empty string")
         attrs[SERVICE_NAME] = service_name
     elif found := first_env(env, "OTEL_SERVICE_NAME"):
         attrs[SERVICE_NAME] = found[1]
@@ -53,9 +51,35 @@ def _from_env(env: Environ) -> dict[str, Any]:
     if not found:
         return {}
     for position, item in enumerate(found[1].split(","), start=1):
-        if item.strip() and "=" not in item:
+        if item.strip() and ("=" not in item or not item.partition("=")[0].strip()):
             raise ConfigError(f"OTEL_RESOURCE_ATTRIBUTES: entry {position} is not key=value")
     return dict(OTELResourceDetector().detect().attributes)
+
+
+def check_attributes(value: object, source: str) -> None:
+    """``value`` must be None or a mapping of non-empty str keys to OpenTelemetry attribute
+    values (str, bool, int, float, or a list of one of them); else a ``ConfigError``."""
+    if value is None:
+        return
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{source} must be a mapping of str keys to attribute values")
+    for key, item in value.items():
+        if not isinstance(key, str) or not key.strip():
+            raise ConfigError(f"{source}: every key must be a non-empty string, got {key!r}")
+        items = item if isinstance(item, list | tuple) else [item]
+        kinds = {_kind(i) for i in items}
+        if None in kinds or len(kinds) > 1:
+            raise ConfigError(
+                f"{source}[{key!r}] must be a str, bool, int or float (or a list of one of them)"
+            )
+
+
+def _kind(value: object) -> type | None:
+    """The attribute type of ``value`` (bool before int: True is an int), None if none."""
+    for kind in (bool, str, int, float):
+        if isinstance(value, kind):
+            return kind
+    return None
 
 
 def _agent_name() -> str | None:

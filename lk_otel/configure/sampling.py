@@ -25,8 +25,9 @@ _NAMED = {
 
 def build_sampler(env: Environ, sample_rate: float | None) -> Sampler:
     """``sample_rate`` → ``ParentBased(TraceIdRatioBased(rate))``; else the standard variables."""
-    if sample_rate is not None:
-        return ParentBased(TraceIdRatioBased(_ratio(sample_rate, "sample_rate")))
+    rate = validate_sample_rate(sample_rate)
+    if rate is not None:
+        return ParentBased(TraceIdRatioBased(rate))
     found = first_env(env, "OTEL_TRACES_SAMPLER")
     if not found:
         return DEFAULT_ON
@@ -42,6 +43,17 @@ def build_sampler(env: Environ, sample_rate: float | None) -> Sampler:
         f"OTEL_TRACES_SAMPLER: unsupported value {found[1]!r}; use one of "
         f"{', '.join([*_NAMED, 'traceidratio', 'parentbased_traceidratio'])}"
     )
+
+
+def validate_sample_rate(value: object) -> float | None:
+    """``sample_rate``: None, or a number from 0 to 1 (not a bool); else a ``ConfigError``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(
+            f"sample_rate must be a number between 0 and 1, got {type(value).__name__}"
+        )
+    return _ratio(value, "sample_rate")
 
 
 def _ratio(value: object, source: str) -> float:

@@ -196,6 +196,7 @@ class ReceivedRequest:
     late: bool = False  # answered after the client had given up (it saw a failure)
     spans: tuple[SpanRecord, ...] = field(default=(), repr=False)
     metrics: tuple[MetricRecord, ...] = field(default=(), repr=False)
+    query: str = ""  # HTTP: the URL's query string, as sent
 
     @property
     def accepted(self) -> bool:
@@ -418,6 +419,8 @@ class _Answer:
     grpc_code: grpc.StatusCode = grpc.StatusCode.OK
     retry_after: float | None = None
     message: str = ""
+    body: bytes | None = None  # HTTP only: sent as is instead of a google.rpc.Status
+    content_type: str | None = None  # with ``body``
 
 
 class _Faults:
@@ -715,7 +718,16 @@ class _HttpFrontend:
             except (DecodeError, OSError, ValueError, zlib.error, json_format.ParseError) as exc:
                 error = f"{type(exc).__name__}: {exc}"
         request = self._receiver._record(
-            "http", signal, path, headers, compression, content_type, len(body), message, error
+            "http",
+            signal,
+            path,
+            headers,
+            compression,
+            content_type,
+            len(body),
+            message,
+            error,
+            query=urlsplit(handler.path).query,
         )
 
         gate = self._receiver._faults.gate("http")
@@ -742,7 +754,9 @@ class _HttpFrontend:
                 extra["Location"] = handler.path
             code = _HTTP_TO_GRPC.get(status, grpc.StatusCode.UNKNOWN).value[0]
             payload = RpcStatus(code=code, message=text)
-        if content_type == "json":
+        if status != 200 and answer.body is not None:
+            body_out, mime = answer.body, answer.content_type or "text/plain; charset=utf-8"
+        elif content_type == "json":
             body_out = json_format.MessageToJson(payload).encode()
             mime = "application/json"
         else:
@@ -825,6 +839,8 @@ class OtlpReceiver:
         *,
         retry_after: float | None = None,
         message: str = "fault injected by OtlpReceiver",
+        body: bytes | str | None = None,
+        content_type: str | None = None,
     ) -> None:
         """Answer every request with this HTTP status / gRPC code until ``reset_faults()``.
 
@@ -832,6 +848,9 @@ class OtlpReceiver:
         UNAVAILABLE, ...). ``200`` / ``StatusCode.OK`` means "answer normally" for that
         transport. ``retry_after`` adds a ``Retry-After`` header (HTTP) or a
         ``google.rpc.RetryInfo`` trailer (gRPC), both of which the OTLP exporters honour.
+        ``body`` (with ``content_type``, default text/plain) replaces the HTTP error body,
+        a ``google.rpc.Status`` carrying ``message`` otherwise; gRPC still gets ``message``
+        as its status details.
         """
         if http_status is None and grpc_code is None:
             raise ValueError("give http_status, grpc_code or both")
@@ -844,8 +863,16 @@ class OtlpReceiver:
                 if 200 <= http_status < 300
                 else _HTTP_TO_GRPC.get(http_status, grpc.StatusCode.UNKNOWN)
             )
+        raw = body.encode() if isinstance(body, str) else body
         self._faults.set_answer(
-            ("http",), _Answer(http_status, retry_after=retry_after, message=message)
+            ("http",),
+            _Answer(
+                http_status,
+                retry_after=retry_after,
+                message=message,
+                body=raw,
+                content_type=content_type,
+            ),
         )
         self._faults.set_answer(
             ("grpc",), _Answer(grpc_code=grpc_code, retry_after=retry_after, message=message)
@@ -1007,6 +1034,8 @@ class OtlpReceiver:
         body_size: int,
         message: Message | None,
         error: str | None,
+        *,
+        query: str = "",
     ) -> ReceivedRequest:
         spans: tuple[SpanRecord, ...] = ()
         metrics: tuple[MetricRecord, ...] = ()
@@ -1027,6 +1056,7 @@ class OtlpReceiver:
             received_at=time.monotonic(),
             spans=spans,
             metrics=metrics,
+            query=query,
         )
         with self._lock:
             self._requests.append(request)
