@@ -52,7 +52,7 @@ logger = logging.getLogger("lk_otel")
 _START, _END, _FEED, _ROUTE, _FLUSH = range(5)
 MAX_QUEUED = 65536  # records waiting for the worker; beyond it spans go out unenriched
 _WAKE_AT = 1024  # queued records that wake the worker before its delay
-_YIELD_EVERY = 16  # records between GIL hand-backs to livekit's thread
+_YIELD_AFTER = 0.0005  # s of work between GIL hand-backs to livekit's thread
 SHUTDOWN_TIMEOUT = 5.0
 
 
@@ -224,19 +224,20 @@ class LkOtelSpanProcessor(SpanProcessor):
         queue, correlator = self._queue, self._correlator
         out: list[Output] = []
         handled = 0
+        clock = time.perf_counter
+        last_yield = clock()
         while queue:
             item = queue.popleft()
             kind = item[0]
-            now = time.monotonic()
             try:
                 if kind == _END:
                     span = item[1]
                     self._pending[span.context.span_id] = span
-                    out += correlator.end(_ended(span), now)
+                    out += correlator.end(_ended(span), time.monotonic())
                 elif kind == _START:
                     correlator.start(_started(item))
                 elif kind == _FEED:
-                    out += correlator.feed(item[1], now)
+                    out += correlator.feed(item[1], time.monotonic())
                 elif kind == _ROUTE:
                     self._deliver(out)
                     out = []
@@ -251,8 +252,11 @@ class LkOtelSpanProcessor(SpanProcessor):
                 if kind == _END:  # the span goes out as it is
                     out.append(Release(item[1].context.span_id, {}, self._current))
             handled += 1
-            if handled % _YIELD_EVERY == 0:
-                time.sleep(0)  # hand the GIL back: livekit's event loop must not wait on us
+            if not handled & 15 and clock() - last_yield > _YIELD_AFTER:
+                # hand the GIL back now rather than at the 5 ms switch interval: livekit's
+                # event loop must not wait on the enrichment
+                time.sleep(0)
+                last_yield = clock()
         out += correlator.expire(time.monotonic())
         self._deliver(out)
         self._retire()
