@@ -11,6 +11,7 @@ the backend mappings, and offers them to each backend's :class:`SpanSink`. Sessi
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -99,7 +100,7 @@ class LkOtelSpanProcessor(SpanProcessor):
         self._failed_once = False
         self._nonfinite_logged = False
         self._overdue_logged = False
-        self.dropped = 0  # records not queued (queue full): those spans went out as they were
+        self.dropped = 0  # not queued (worker far behind); ended spans went out as they were
         self.handover_overdue = 0  # sessions moved to the new sinks at the handover timeout
         subscribe_stream(self._publish)
         self._worker: threading.Thread | None = None
@@ -131,20 +132,24 @@ class LkOtelSpanProcessor(SpanProcessor):
             identity = _identity(feed) if feed is not None else None
             if identity and feed is not None:
                 self._put((_FEED, IdentityKnown(feed.key, identity)))
-        self._put((_END, span))
+        if not self._put((_END, span)):  # queue full: the span goes out as it is
+            for sink in self._routes[self._current].sinks:
+                with contextlib.suppress(Exception):  # a sink must not raise
+                    sink.offer((span,))
 
     def _publish(self, event: FeedEvent) -> None:
         if not self._closed:
             self._put((_FEED, event))
 
-    def _put(self, item: tuple[Any, ...]) -> None:
+    def _put(self, item: tuple[Any, ...]) -> bool:
         queue = self._queue
         if len(queue) >= MAX_QUEUED:
             self.dropped += 1
-            return
+            return False
         queue.append(item)
         if len(queue) == _WAKE_AT:
             self._wake.set()
+        return True
 
     # --- control -------------------------------------------------------------------------
     def add_observer(self, observer: EnrichmentObserver) -> None:
