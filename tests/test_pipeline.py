@@ -192,3 +192,32 @@ def test_force_flush_with_nothing_queued_and_after_shutdown() -> None:
     processor.shutdown()
     assert processor.force_flush(1000)
     processor.shutdown()  # twice is harmless
+
+
+class Seen(EndedSpans):
+    """Another processor on the provider: what it sees of livekit's own spans."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attributes: dict[str, dict[str, Any]] = {}
+
+    def on_end(self, span: ReadableSpan) -> None:
+        self.attributes[span.name] = dict(span.attributes or {})
+
+
+async def test_shared_spans_stay_untouched_mappings_go_on_the_copy(
+    provider: TracerProvider,
+) -> None:
+    sink = ListSink()
+    processor = LkOtelSpanProcessor([sink], EnrichOptions(), schedule_delay=0.05)
+    seen = Seen()
+    provider.add_span_processor(processor)
+    provider.add_span_processor(seen)
+    await run_scenario(short(1), speed=8.0)
+    assert processor.force_flush(5000)
+    (exported,) = sink.named(sc.SPAN_AGENT_SESSION)
+    shared = seen.attributes[sc.SPAN_AGENT_SESSION]
+    assert exported.attributes[sc.LANGFUSE_SESSION_ID] == exported.attributes[sc.SESSION_ID]
+    assert exported.attributes[sc.OI_SESSION_ID] == exported.attributes[sc.SESSION_ID]
+    assert not [k for k in shared if k.startswith(("lk_otel.", "langfuse.", "session."))]
+    processor.shutdown()

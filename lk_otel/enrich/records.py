@@ -3,6 +3,7 @@
 In: a span started or ended, and what a session's events reported (usage, end-of-turn
 timing, participant identity), all in the order they happened on livekit's thread.
 Out: per ended span the attributes to add (a :class:`Release`), plus notices for metrics.
+Records are never modified after they are built.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from .state import TurnSummary
 Stage = tuple[str, int, int]  # name, start ns, end ns
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built for every span, and a frozen init costs ~3x
 class SpanStarted:
     """A span started (``on_start``)."""
 
@@ -30,7 +31,7 @@ class SpanStarted:
     job_session_id: str | None = None  # root spans: the job id when inside a job
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built for every span, and a frozen init costs ~3x
 class SpanEnded:
     """A span ended (``on_end``), with every attribute it has."""
 
@@ -79,7 +80,7 @@ class IdentityKnown:
 FeedEvent = EouReported | UsageUpdated | IdentityKnown
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built for every span, and a frozen init costs ~3x
 class Release:
     """An ended span is ready to go out with ``added`` (lk_otel.*) attributes.
 
