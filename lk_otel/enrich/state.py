@@ -112,7 +112,6 @@ class FeedState:
     stt_reported: float = 0.0  # STT audio seconds in the latest usage rows
     stt_taken: float = 0.0  # of which already assigned to a user turn
     eou: dict[str, Any] = field(default_factory=dict)  # speech_id -> EouTiming
-    late_eou: deque[Any] = field(default_factory=lambda: deque(maxlen=64))
     identity: str | None = None
 
     def take_stt_audio(self) -> float:
