@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -300,3 +301,39 @@ def participant_identity(session: Any) -> str | None:
     except Exception:
         return None
     return str(linked.identity) if linked is not None and linked.identity else None
+
+
+# --- the release profile the span correlator is built with (issue 9) ---------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LivekitProfile:
+    """What the turn correlator must know about a livekit release, decided once.
+
+    The correlator never asks the installed livekit per span; it is built with one of these
+    (the installed release's, or a recorded stream's).
+    """
+
+    turn_span_name: str  # "agent_turn" (>= 1.3) or "assistant_turn" (1.2)
+    eou_after_user_turn: bool  # EOUMetrics arrive after user_turn ended (1.2): hold it
+    nested_follow_up_turns: bool  # a tool follow-up is a nested turn outliving its parent (1.2)
+    session_usage: bool  # AgentSession.usage / session_usage_updated exist (1.8)
+    strips_pii: bool  # set_tracer_provider takes allow_pii: livekit strips content itself
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-ready dict (stored with recorded span streams)."""
+        return {f: getattr(self, f) for f in self.__slots__}  # type: ignore[attr-defined]
+
+
+@cache
+def livekit_profile() -> LivekitProfile:
+    """The installed release's profile."""
+    turn = agent_turn_span_name()
+    old = turn == "assistant_turn"
+    return LivekitProfile(
+        turn_span_name=turn,
+        eou_after_user_turn=not has_session_usage(),
+        nested_follow_up_turns=old,
+        session_usage=has_session_usage(),
+        strips_pii=set_tracer_provider_accepts_allow_pii(),
+    )

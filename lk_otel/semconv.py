@@ -215,3 +215,12 @@ OI_TOKEN_CACHE_READ = "llm.token_count.prompt_details.cache_read"
 MLFLOW_SPAN_TYPE = "mlflow.spanType"
 MLFLOW_SPAN_INPUTS = "mlflow.spanInputs"
 MLFLOW_SPAN_OUTPUTS = "mlflow.spanOutputs"
+
+# --- issue 9 / 17 / 10 (core): fallbacks, speech segments, turn audio -------------------
+LLM_CANCELLED = "lk_otel.llm.cancelled"  # no LLMMetrics: cancelled or failed request
+TTS_CANCELLED = "lk_otel.tts.cancelled"  # no TTSMetrics: cancelled or failed synthesis
+TURN_PRODUCED_AUDIO = "lk_otel.turn.produced_audio"  # False: interrupted before first audio
+USER_SPEECH_TOTAL = "lk_otel.user.speech_duration_total"  # every user_speaking segment, s
+USER_SPEECH_SEGMENTS = "lk_otel.user.speech_segments"  # user_speaking segments merged
+SPAN_ON_USER_TURN_COMPLETED = "on_user_turn_completed"  # livekit >= 1.3
+LK_GENERATION_ID = "lk.generation_id"

@@ -14,7 +14,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 import lk_otel
 from lk_otel import _compat
 from lk_otel import semconv as sc
-from lk_otel.enrich import pipeline
+from lk_otel.enrich import correlator
 from lk_otel.simulation import load_scenario, run_scenario
 from support.tracing_helpers import TracedCall, all_attribute_text, traced_call
 
@@ -360,7 +360,7 @@ async def test_failing_enrichment_exports_the_span_and_logs_once(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(pipeline, "llm_call", broken)
+    monkeypatch.setattr(correlator, "llm_call", broken)
     with caplog.at_level(logging.WARNING, logger="lk_otel"):
         call = await traced_call(speed=8.0)
     nodes = call.named(sc.SPAN_LLM_NODE)

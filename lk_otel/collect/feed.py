@@ -1,74 +1,78 @@
-"""Per-session data that is on no span: STT usage, EOU timing, usage totals, identity.
+"""A session's events, published into the span stream of every lk_otel span processor.
 
-A ``SessionFeed`` subscribes to one ``AgentSession``'s events and keeps what the span
-enrichment needs. It is filled on the agent's event loop and read from whichever thread
-ends a span, so every access holds the lock.
+The instrumentor gives each ``AgentSession`` a :class:`SessionFeed`; what the session's
+events report (usage, EOU timing) is published as a plain record, on livekit's thread,
+into the same ordered queue as the spans, so the correlator reads both in event order.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
+from ..enrich.records import EouReported, EouTiming, FeedEvent, IdentityKnown, UsageUpdated
 
-@dataclass
-class EouTiming:
-    """End-of-turn figures of one user turn, from livekit's ``EOUMetrics``."""
+__all__ = ["EouTiming", "SessionFeed", "subscribe_stream", "unsubscribe_stream"]
 
-    end_of_turn_delay: float
-    transcription_delay: float
-    on_user_turn_completed_delay: float
-    speech_id: str | None
-    last_speaking_time: float | None  # epoch seconds; 1.2 only
+Publish = Callable[[FeedEvent], None]
+_streams: tuple[Publish, ...] = ()  # replaced whole (copy on write): read without a lock
+_streams_lock = threading.Lock()
+_keys = itertools.count(1)
 
 
-@dataclass
+def subscribe_stream(publish: Publish) -> None:
+    """Receive every session feed's events from now on (a span processor's queue)."""
+    global _streams
+    with _streams_lock:
+        _streams = (*_streams, publish)
+
+
+def unsubscribe_stream(publish: Publish) -> None:
+    """Stop receiving session feed events."""
+    global _streams
+    with _streams_lock:
+        _streams = tuple(p for p in _streams if p is not publish)
+
+
 class SessionFeed:
-    """What one AgentSession's events told us."""
+    """One AgentSession's events, keyed by ``key`` (carried by its ``agent_session`` start)."""
 
-    stt_audio_unassigned: float = 0.0
-    eou: dict[str, EouTiming] = field(default_factory=dict)
-    eou_listeners: list[Callable[[EouTiming], None]] = field(default_factory=list)
-    usage_summary: Callable[[], list[dict[str, Any]]] | None = None
-    participant_identity: str | None = None
-    identity_source: Callable[[], str | None] | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    __slots__ = ("_identity", "identity_source", "key")
 
-    def on_stt(self, audio_duration: float) -> None:
-        """STT audio reported by an ``STTMetrics`` or usage event."""
-        with self.lock:
-            self.stt_audio_unassigned += audio_duration
+    def __init__(self) -> None:
+        self.key = next(_keys)
+        self.identity_source: Callable[[], str | None] | None = None
+        self._identity: str | None = None
 
-    def take_stt_audio(self) -> float:
-        """STT audio seconds reported since the previous call (one user turn's worth)."""
-        with self.lock:
-            value, self.stt_audio_unassigned = self.stt_audio_unassigned, 0.0
-            return value
+    @property
+    def participant_identity(self) -> str | None:
+        """The remote participant's identity once known (set: published into the stream)."""
+        return self._identity
 
-    def on_eou(self, timing: EouTiming) -> None:
-        """An ``EOUMetrics`` event; listeners hear it after it is stored."""
-        with self.lock:
-            if timing.speech_id:
-                self.eou[timing.speech_id] = timing
-            listeners = list(self.eou_listeners)
-        for listener in listeners:
-            listener(timing)
+    @participant_identity.setter
+    def participant_identity(self, identity: str | None) -> None:
+        self._identity = identity
+        if identity:
+            self.publish(IdentityKnown(self.key, identity))
 
-    def eou_for(self, speech_id: str | None) -> EouTiming | None:
-        """The EOU timing of the user turn answered by ``speech_id``."""
-        if not speech_id:
-            return None
-        with self.lock:
-            return self.eou.get(speech_id)
+    def publish(self, event: FeedEvent) -> None:
+        """Hand ``event`` to every subscribed stream."""
+        for publish in _streams:
+            publish(event)
+
+    def usage(self, rows: list[dict[str, Any]]) -> None:
+        """Per-model usage so far (livekit's ``model_usage`` rows)."""
+        self.publish(UsageUpdated(self.key, tuple(rows)))
+
+    def eou(self, timing: EouTiming) -> None:
+        """An ``EOUMetrics`` event."""
+        self.publish(EouReported(self.key, timing))
 
     def identity(self) -> str | None:
-        """The remote participant's identity (PII: used only when allowed)."""
-        if self.participant_identity is None and self.identity_source is not None:
-            self.participant_identity = self.identity_source()
-        return self.participant_identity
-
-    def usage(self) -> list[dict[str, Any]]:
-        """Per-model usage as plain dicts, from livekit's own accounting."""
-        return self.usage_summary() if self.usage_summary else []
+        """The remote participant's identity: as set, else read from the room now (PII:
+        written only when allowed)."""
+        if self._identity is None and self.identity_source is not None:
+            return self.identity_source()
+        return self._identity

@@ -2,7 +2,7 @@
 
 ``AgentSession.start`` is wrapped (as OpenTelemetry instrumentors do): before the original
 runs, a :class:`SessionFeed` subscribes to the session's events and is made current in a
-context variable, so the ``agent_session`` span started inside ``start()`` can pick it up.
+context variable, so the ``agent_session`` span started inside ``start()`` carries its key.
 """
 
 from __future__ import annotations
@@ -57,48 +57,44 @@ async def _wrap_start(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> An
         CURRENT_FEED.reset(token)
 
 
+def _eou_timing(m: Any) -> EouTiming:
+    return EouTiming(
+        end_of_turn_delay=float(m.end_of_utterance_delay),
+        transcription_delay=float(m.transcription_delay),
+        on_user_turn_completed_delay=float(m.on_user_turn_completed_delay),
+        speech_id=m.speech_id,
+        last_speaking_time=getattr(m, "last_speaking_time", None),
+    )
+
+
 def subscribe(session: Any, feed: SessionFeed) -> None:
     """Wire ``session``'s events into ``feed`` (public event API only)."""
+    from livekit.agents import metrics as lk_metrics
+
     ref = weakref.ref(session)
     feed.identity_source = lambda: _compat.participant_identity(ref())
     if _compat.has_session_usage():
-        latest: list[list[dict[str, Any]]] = [[]]
-        stt_seen = [0.0]
 
         def on_usage(ev: Any) -> None:
-            rows = [u.model_dump() for u in ev.usage.model_usage]
-            latest[0] = rows
-            stt_total = sum(
-                r.get("audio_duration", 0.0) for r in rows if r.get("type") == "stt_usage"
-            )
-            if stt_total > stt_seen[0]:
-                feed.on_stt(stt_total - stt_seen[0])
-                stt_seen[0] = stt_total
+            feed.usage([u.model_dump() for u in ev.usage.model_usage])
+
+        def on_eou(ev: Any) -> None:
+            if isinstance(ev.metrics, lk_metrics.EOUMetrics):
+                feed.eou(_eou_timing(ev.metrics))
 
         session.on("session_usage_updated", on_usage)
-        feed.usage_summary = lambda: list(latest[0])
-        # EOU timing is on the agent_turn span itself on these releases
+        # EOU metrics say which speech answers a user turn, also when livekit writes no
+        # latencies on that turn (a reply interrupted before its first audio)
+        _compat.on_metrics_collected(session, on_eou)
         return
-
-    from livekit.agents import metrics as lk_metrics
 
     collector = PerModelUsage()
 
     def on_metrics(ev: Any) -> None:
         m = ev.metrics
-        collector.add(m)
-        if isinstance(m, lk_metrics.STTMetrics):
-            feed.on_stt(float(m.audio_duration))
-        elif isinstance(m, lk_metrics.EOUMetrics):
-            feed.on_eou(
-                EouTiming(
-                    end_of_turn_delay=float(m.end_of_utterance_delay),
-                    transcription_delay=float(m.transcription_delay),
-                    on_user_turn_completed_delay=float(m.on_user_turn_completed_delay),
-                    speech_id=m.speech_id,
-                    last_speaking_time=getattr(m, "last_speaking_time", None),
-                )
-            )
+        if isinstance(m, lk_metrics.EOUMetrics):
+            feed.eou(_eou_timing(m))
+        elif collector.add(m):
+            feed.usage(collector.rows())
 
     session.on("metrics_collected", on_metrics)
-    feed.usage_summary = collector.rows

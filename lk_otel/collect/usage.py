@@ -23,8 +23,8 @@ class PerModelUsage:
         self._rows: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._lock = threading.Lock()
 
-    def add(self, metric: Any) -> None:
-        """Account one metrics event (other kinds are ignored)."""
+    def add(self, metric: Any) -> bool:
+        """Account one metrics event; False for kinds that carry no usage (ignored)."""
         kind = getattr(metric, "type", "")
         fields: dict[str, float] = {}
         if kind == "llm_metrics":
@@ -44,7 +44,7 @@ class PerModelUsage:
             fields = {"audio_duration": metric.audio_duration}
             row_type = "stt_usage"
         else:
-            return
+            return False
         provider, model = metric_model(metric)
         with self._lock:
             row = self._rows.setdefault(
@@ -53,6 +53,7 @@ class PerModelUsage:
             )
             for key, value in fields.items():
                 row[key] = row.get(key, 0) + value
+        return True
 
     def rows(self) -> list[dict[str, Any]]:
         """A copy of the per-model rows."""

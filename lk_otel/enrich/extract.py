@@ -1,8 +1,13 @@
-"""Pure functions: livekit span attributes in, lk_otel figures out. No wiring, no state."""
+"""Pure functions: livekit span attributes in, lk_otel figures out. No wiring, no state.
+
+A number that is not finite (NaN, inf) is never passed on: it is skipped and counted in
+the :class:`Tally` given, so the caller can say so once.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +15,13 @@ from typing import Any
 from .. import semconv as sc
 
 Attrs = Mapping[str, Any]
+
+
+@dataclass
+class Tally:
+    """Values skipped because they were not finite numbers."""
+
+    nonfinite: int = 0
 
 
 @dataclass(frozen=True)
@@ -25,6 +37,9 @@ class LlmCall:
     tokens_per_second: float | None
     model: str | None
     provider: str | None
+    end_ns: int = 0
+    cancelled: bool = False  # no LLMMetrics: the request was cancelled or failed
+    request_start_ns: int | None = None  # the first llm_request's start
 
 
 @dataclass(frozen=True)
@@ -39,6 +54,9 @@ class TtsCall:
     streamed: bool | None
     model: str | None
     provider: str | None
+    end_ns: int = 0
+    cancelled: bool = False  # no TTSMetrics: the synthesis was cancelled or failed
+    request_start_ns: int | None = None
 
 
 def _json(value: Any) -> dict[str, Any]:
@@ -51,43 +69,89 @@ def _json(value: Any) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {}
 
 
-def _num(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+def number(value: Any, tally: Tally | None = None) -> float | None:
+    """``value`` as a float if it is a finite number (not a bool); NaN/inf are counted."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        if tally is not None:
+            tally.nonfinite += 1
+        return None
+    return float(value)
 
 
-def llm_request_figures(attrs: Attrs) -> dict[str, Any]:
+_num = number  # the old private name, used by turn.py's callers
+
+
+def count(value: Any, tally: Tally | None = None) -> int | None:
+    """``value`` as a Python int if it is a finite whole count; floats are not summed as such."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    f = number(value, tally)
+    return int(f) if f is not None else None
+
+
+def _first_count(tally: Tally, *values: Any) -> int:
+    """The first value that is a count, else 0 (a missing count adds nothing)."""
+    for v in values:
+        if v is None:
+            continue
+        c = count(v, tally)
+        if c is not None:
+            return c
+    return 0
+
+
+def llm_request_figures(attrs: Attrs, tally: Tally | None = None) -> dict[str, Any]:
     """Figures of one ``llm_request`` span: its ``lk.llm_metrics`` JSON and ``gen_ai.usage``."""
-    m = _json(attrs.get(sc.LK_LLM_METRICS))
+    t = tally if tally is not None else Tally()
+    raw = attrs.get(sc.LK_LLM_METRICS)
+    m = _json(raw)
     meta = m.get("metadata") or {}
     return {
-        "ttft": _num(m.get("ttft")),
-        "duration": _num(m.get("duration")),
-        "input_tokens": int(
-            attrs.get(sc.GEN_AI_USAGE_INPUT_TOKENS, m.get("prompt_tokens", 0)) or 0
+        "metrics": bool(m),
+        "ttft": number(m.get("ttft"), t),
+        "duration": number(m.get("duration"), t),
+        "input_tokens": _first_count(
+            t, attrs.get(sc.GEN_AI_USAGE_INPUT_TOKENS), m.get("prompt_tokens")
         ),
-        "output_tokens": int(
-            attrs.get(sc.GEN_AI_USAGE_OUTPUT_TOKENS, m.get("completion_tokens", 0)) or 0
+        "output_tokens": _first_count(
+            t, attrs.get(sc.GEN_AI_USAGE_OUTPUT_TOKENS), m.get("completion_tokens")
         ),
-        "cached_input_tokens": int(
-            attrs.get(sc.GEN_AI_USAGE_CACHE_READ, m.get("prompt_cached_tokens", 0)) or 0
+        "cached_input_tokens": _first_count(
+            t, attrs.get(sc.GEN_AI_USAGE_CACHE_READ), m.get("prompt_cached_tokens")
         ),
-        "tokens_per_second": _num(m.get("tokens_per_second")),
+        "tokens_per_second": number(m.get("tokens_per_second"), t),
         "model": attrs.get(sc.GEN_AI_REQUEST_MODEL) or meta.get("model_name"),
         "provider": meta.get("model_provider"),
     }
 
 
+def _durations(requests: Sequence[dict[str, Any]]) -> float | None:
+    """Sum of the requests' own durations, None when no request reported one."""
+    known = [r["duration"] for r in requests if r.get("duration") is not None]
+    return sum(known) if known else None
+
+
 def llm_call(
-    node_attrs: Attrs, start_ns: int, end_ns: int, requests: Sequence[dict[str, Any]]
+    node_attrs: Attrs,
+    start_ns: int,
+    end_ns: int,
+    requests: Sequence[dict[str, Any]],
+    tally: Tally | None = None,
 ) -> LlmCall:
-    """An ``llm_node`` and the figures of its requests, combined."""
+    """An ``llm_node`` and the figures of its requests, combined.
+
+    Without LLMMetrics (a cancelled or failed request) the duration is the node's own and
+    the call says ``cancelled``; a missing figure is never summed to 0.
+    """
     first = requests[0] if requests else {}
     ttft = first.get("ttft")  # LLMMetrics' own figure; the node's adds livekit overhead
     if ttft is None:
-        ttft = _num(node_attrs.get(sc.LK_RESPONSE_TTFT))
-    duration = (
-        sum(r["duration"] for r in requests if r.get("duration") is not None) if requests else None
-    )
+        ttft = number(node_attrs.get(sc.LK_RESPONSE_TTFT), tally)
+    duration = _durations(requests)
     return LlmCall(
         start_ns=start_ns,
         ttft=ttft,
@@ -98,6 +162,9 @@ def llm_call(
         tokens_per_second=first.get("tokens_per_second"),
         model=node_attrs.get(sc.GEN_AI_REQUEST_MODEL) or first.get("model"),
         provider=node_attrs.get(sc.GEN_AI_PROVIDER_NAME) or first.get("provider"),
+        end_ns=end_ns,
+        cancelled=not any(r.get("metrics") for r in requests),
+        request_start_ns=first.get("start_ns"),
     )
 
 
@@ -107,6 +174,7 @@ def llm_attributes(call: LlmCall) -> dict[str, Any]:
         sc.LLM_INPUT_TOKENS: call.input_tokens,
         sc.LLM_OUTPUT_TOKENS: call.output_tokens,
         sc.LLM_CACHED_INPUT_TOKENS: call.cached_input_tokens,
+        sc.LLM_CANCELLED: call.cancelled,
     }
     _put(out, sc.LLM_TTFT, call.ttft)
     _put(out, sc.LLM_DURATION, call.duration)
@@ -116,16 +184,18 @@ def llm_attributes(call: LlmCall) -> dict[str, Any]:
     return out
 
 
-def tts_request_figures(attrs: Attrs) -> dict[str, Any]:
+def tts_request_figures(attrs: Attrs, tally: Tally | None = None) -> dict[str, Any]:
     """Figures of one ``tts_request`` span, from its ``lk.tts_metrics`` JSON."""
+    t = tally if tally is not None else Tally()
     m = _json(attrs.get(sc.LK_TTS_METRICS))
     meta = m.get("metadata") or {}
     streamed = attrs.get(sc.LK_TTS_STREAMING, m.get("streamed"))
     return {
-        "ttfb": _num(m.get("ttfb")),
-        "duration": _num(m.get("duration")),
-        "characters": int(m.get("characters_count", 0) or 0),
-        "audio_duration": float(m.get("audio_duration", 0.0) or 0.0),
+        "metrics": bool(m),
+        "ttfb": number(m.get("ttfb"), t),
+        "duration": number(m.get("duration"), t),
+        "characters": _first_count(t, m.get("characters_count")),
+        "audio_duration": number(m.get("audio_duration"), t) or 0.0,
         "streamed": bool(streamed) if streamed is not None else None,
         "model": meta.get("model_name"),
         "provider": meta.get("model_provider"),
@@ -133,16 +203,18 @@ def tts_request_figures(attrs: Attrs) -> dict[str, Any]:
 
 
 def tts_call(
-    node_attrs: Attrs, start_ns: int, end_ns: int, requests: Sequence[dict[str, Any]]
+    node_attrs: Attrs,
+    start_ns: int,
+    end_ns: int,
+    requests: Sequence[dict[str, Any]],
+    tally: Tally | None = None,
 ) -> TtsCall:
-    """A ``tts_node`` and the figures of its requests, combined."""
+    """A ``tts_node`` and the figures of its requests, combined (fallbacks as ``llm_call``)."""
     first = requests[0] if requests else {}
     ttfb = first.get("ttfb")  # TTSMetrics' own figure
     if ttfb is None:
-        ttfb = _num(node_attrs.get(sc.LK_RESPONSE_TTFB))
-    duration = (
-        sum(r["duration"] for r in requests if r.get("duration") is not None) if requests else None
-    )
+        ttfb = number(node_attrs.get(sc.LK_RESPONSE_TTFB), tally)
+    duration = _durations(requests)
     return TtsCall(
         start_ns=start_ns,
         ttfb=ttfb,
@@ -152,6 +224,9 @@ def tts_call(
         streamed=first.get("streamed"),
         model=node_attrs.get(sc.GEN_AI_REQUEST_MODEL) or first.get("model"),
         provider=node_attrs.get(sc.GEN_AI_PROVIDER_NAME) or first.get("provider"),
+        end_ns=end_ns,
+        cancelled=not any(r.get("metrics") for r in requests),
+        request_start_ns=first.get("start_ns"),
     )
 
 
@@ -160,6 +235,7 @@ def tts_attributes(call: TtsCall) -> dict[str, Any]:
     out: dict[str, Any] = {
         sc.TTS_CHARACTERS: call.characters,
         sc.TTS_AUDIO_DURATION: call.audio_duration,
+        sc.TTS_CANCELLED: call.cancelled,
     }
     _put(out, sc.TTS_TTFB, call.ttfb)
     _put(out, sc.TTS_DURATION, call.duration)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .. import semconv as sc
 from .cost import PriceTable
-from .extract import percentile
+from .extract import Tally, count, number, percentile
 from .state import SessionState, TurnSummary
 
 
@@ -35,32 +36,46 @@ def add_turn(state: SessionState, turn: TurnSummary) -> None:
         row["audio_duration"] = row.get("audio_duration", 0.0) + t.audio_duration
 
 
-def usage_rows(state: SessionState) -> list[dict[str, Any]]:
-    """Per-model usage from livekit's own accounting, else added up from the turns."""
-    if state.feed is not None and (rows := state.feed.usage()):
-        return rows
+def usage_rows(state: SessionState, reported: Sequence[Mapping[str, Any]] = ()) -> list[Any]:
+    """Per-model usage from livekit's own accounting (``reported``), else from the turns."""
+    if reported:
+        return [dict(r) for r in reported]
     return [
         {"type": k[0], "provider": k[1], "model": k[2], **v} for k, v in state.turn_usage.items()
     ]
 
 
 def session_attributes(
-    state: SessionState, end_ns: int, prices: PriceTable | None
+    state: SessionState,
+    end_ns: int,
+    prices: PriceTable | None,
+    reported: Sequence[Mapping[str, Any]] = (),
+    tally: Tally | None = None,
 ) -> dict[str, Any]:
-    """``lk_otel.session.*`` for the ``agent_session`` span."""
-    rows = usage_rows(state)
+    """``lk_otel.session.*`` for the ``agent_session`` span.
+
+    Counts are summed as Python ints (exact at any size); a value that is not a finite
+    number is left out of its total and counted in ``tally``.
+    """
+    rows = usage_rows(state, reported)
+
+    def values(kind: str, key: str) -> list[Any]:
+        return [r.get(key) for r in rows if r.get("type") == kind and r.get(key) is not None]
 
     def total(kind: str, key: str) -> float:
-        return sum(float(r.get(key, 0) or 0) for r in rows if r.get("type") == kind)
+        return sum((number(v, tally) or 0.0 for v in values(kind, key)), 0.0)
+
+    def total_count(kind: str, key: str) -> int:
+        return sum((count(v, tally) or 0 for v in values(kind, key)), 0)
 
     out: dict[str, Any] = {
         sc.SESSION_ID: state.session_id,
         sc.SESSION_TURNS: state.turns,
         sc.SESSION_DURATION: (end_ns - state.start_ns) / 1e9,
-        sc.SESSION_INPUT_TOKENS: int(total("llm_usage", "input_tokens")),
-        sc.SESSION_OUTPUT_TOKENS: int(total("llm_usage", "output_tokens")),
-        sc.SESSION_CACHED_INPUT_TOKENS: int(total("llm_usage", "input_cached_tokens")),
-        sc.SESSION_TTS_CHARACTERS: int(total("tts_usage", "characters_count")),
+        sc.SESSION_INPUT_TOKENS: total_count("llm_usage", "input_tokens"),
+        sc.SESSION_OUTPUT_TOKENS: total_count("llm_usage", "output_tokens"),
+        sc.SESSION_CACHED_INPUT_TOKENS: total_count("llm_usage", "input_cached_tokens"),
+        sc.SESSION_TTS_CHARACTERS: total_count("tts_usage", "characters_count"),
         sc.SESSION_TTS_AUDIO_DURATION: total("tts_usage", "audio_duration"),
         sc.SESSION_INTERRUPTIONS: state.interruptions,
         sc.SESSION_TOOL_CALLS: state.tool_calls,
@@ -70,7 +85,7 @@ def session_attributes(
         out[sc.SESSION_STT_AUDIO_DURATION] = total("stt_usage", "audio_duration")
     out.update(_latency_summary(state))
     if prices is not None:
-        out[sc.SESSION_COST] = _cost(rows, prices)
+        out[sc.SESSION_COST] = _cost(rows, prices, tally)
     return out
 
 
@@ -90,7 +105,10 @@ def _latency_summary(state: SessionState) -> dict[str, float]:
     return out
 
 
-def _cost(rows: list[dict[str, Any]], prices: PriceTable) -> float:
+def _cost(rows: list[Any], prices: PriceTable, tally: Tally | None) -> float:
+    def n(r: Any, key: str) -> int:
+        return count(r.get(key, 0), tally) or 0
+
     cost = 0.0
     for r in rows:
         provider, model = r.get("provider"), r.get("model")
@@ -98,12 +116,12 @@ def _cost(rows: list[dict[str, Any]], prices: PriceTable) -> float:
             cost += prices.llm(
                 provider,
                 model,
-                int(r.get("input_tokens", 0)),
-                int(r.get("output_tokens", 0)),
-                int(r.get("input_cached_tokens", 0)),
+                n(r, "input_tokens"),
+                n(r, "output_tokens"),
+                n(r, "input_cached_tokens"),
             )
         elif r.get("type") == "tts_usage":
-            cost += prices.tts(provider, model, int(r.get("characters_count", 0)))
+            cost += prices.tts(provider, model, n(r, "characters_count"))
         elif r.get("type") == "stt_usage":
-            cost += prices.stt(provider, model, float(r.get("audio_duration", 0.0)))
+            cost += prices.stt(provider, model, number(r.get("audio_duration"), tally) or 0.0)
     return cost

@@ -1,4 +1,4 @@
-"""Per-session and per-turn accumulators, filled as child spans end."""
+"""Per-session and per-turn accumulators, filled as child spans end (plain values)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from opentelemetry.sdk.trace import ReadableSpan
-
-from ..collect.feed import SessionFeed
+from .cost import PriceTable
 from .extract import LlmCall, TtsCall
 
 
@@ -38,6 +36,16 @@ class TurnSummary:
     cost: float | None
     llm: tuple[LlmCall, ...] = ()
     tts: tuple[TtsCall, ...] = ()
+    produced_audio: bool = True  # False: no agent audio played (interrupted before it)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpan:
+    """A ``function_tool`` run of a turn."""
+
+    name: str
+    start_ns: int
+    end_ns: int
 
 
 @dataclass
@@ -48,10 +56,22 @@ class TurnState:
     start_ns: int
     llm: list[LlmCall] = field(default_factory=list)
     tts: list[TtsCall] = field(default_factory=list)
+    tools: list[ToolSpan] = field(default_factory=list)
     tool_calls: int = 0
     speaking_start_ns: int | None = None
     awaiting_follow_up: bool = False
-    root_span: ReadableSpan | None = None
+    root_ended: bool = False
+    root_attributes: Any = None  # the root turn span's attributes once it ended
+    root_end_ns: int = 0
+    user: UserTurnFacts | None = None  # the user turn open or last ended at its start
+
+
+@dataclass
+class UserTurnFacts:
+    """What lk_otel saw of one user turn, for the agent turn that answers it."""
+
+    speech_end_ns: int | None = None  # end of its last user_speaking segment
+    on_user_turn_completed: tuple[int, int] | None = None  # callback span (>= 1.3)
 
 
 @dataclass
@@ -64,11 +84,15 @@ class SessionState:
 
     session_id: str
     start_ns: int
-    feed: SessionFeed | None
+    route: int = 0
+    prices: PriceTable | None = None
+    feed_key: int | None = None
     agent_name: str | None = None
     turns_started: int = 0
     user_turns_ended: int = 0
-    last_user_speaking: float | None = None
+    speech_segments: list[float] = field(default_factory=list)  # user_speaking outside a turn
+    speech_end_ns: int | None = None
+    user: UserTurnFacts | None = None  # the latest user turn (open or ended)
     speaking_starts: deque[int] = field(default_factory=lambda: deque(maxlen=16))
     turns: int = 0
     interruptions: int = 0
@@ -78,3 +102,20 @@ class SessionState:
     tts_ttfbs: array[float] = field(default_factory=lambda: array("d"))
     turn_usage: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     """Per-model usage added up from the turns' LLM and TTS calls, in first-seen order."""
+
+
+@dataclass
+class FeedState:
+    """What one session's events reported so far, in event order."""
+
+    usage_rows: tuple[Any, ...] = ()
+    stt_reported: float = 0.0  # STT audio seconds in the latest usage rows
+    stt_taken: float = 0.0  # of which already assigned to a user turn
+    eou: dict[str, Any] = field(default_factory=dict)  # speech_id -> EouTiming
+    identity: str | None = None
+
+    def take_stt_audio(self) -> float:
+        """STT audio seconds reported since the previous call (one user turn's worth)."""
+        value = self.stt_reported - self.stt_taken
+        self.stt_taken = self.stt_reported
+        return value

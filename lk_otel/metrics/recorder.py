@@ -1,4 +1,8 @@
-"""Records each finished turn on the instruments, as it ends (not at session end)."""
+"""Records each finished turn on the instruments, as it ends (not at session end).
+
+The recorder is an :class:`~lk_otel.enrich.observer.EnrichmentObserver`: the span
+processor calls it on its worker thread (``processor.add_observer(recorder)``).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,11 @@ from opentelemetry.metrics import Meter
 
 from .. import semconv as sc
 from ..enrich.extract import LlmCall, TtsCall
+from ..enrich.observer import EnrichmentObserver
 from ..enrich.state import TurnSummary
 
 
-class TurnMetricsRecorder:
+class TurnMetricsRecorder(EnrichmentObserver):
     """Low-cardinality attributes only: agent name, provider, model; never a session id."""
 
     def __init__(self, meter: Meter, *, genai: bool = True) -> None:
