@@ -128,13 +128,14 @@ def _chain(timeline: TurnTimeline, spoken: int) -> tuple[int, ...]:
 
 
 def _spoken_tts(timeline: TurnTimeline, audio_ns: int) -> TtsRun | None:
-    """The flagged spoken TTS run; else the last started with a first byte before audio."""
+    """The flagged spoken TTS run; else the last with a first byte (before audio if any)."""
     runs = [t for t in timeline.tts if t.start_ns < audio_ns]
     flagged = [t for t in runs if t.spoken]
     if flagged:
         return flagged[-1]
-    heard = [t for t in runs if t.first_byte_ns is not None and t.first_byte_ns <= audio_ns]
-    return heard[-1] if heard else None
+    timed = [t for t in runs if t.first_byte_ns is not None]
+    heard = [t for t in timed if t.first_byte_ns <= audio_ns]  # type: ignore[operator]
+    return (heard or timed or [None])[-1]
 
 
 def _plan(timeline: TurnTimeline, audio_ns: int) -> _Plan:
@@ -278,6 +279,7 @@ def critical_path(timeline: TurnTimeline) -> list[Stage]:
             walk.off(sc.STAGE_TOOL_RUN, tool.start_ns, tool.end_ns, tool=tool.name)
 
     spoken_token = timeline.llm[plan.spoken].first_token_ns if plan.spoken is not None else None
+    last_gap = sc.STAGE_UNTRACKED  # playout only once the first byte is placed
     for run in timeline.tts:
         if run.start_ns >= audio:
             continue
@@ -286,9 +288,10 @@ def critical_path(timeline: TurnTimeline) -> list[Stage]:
             if first is not None:
                 text_ns = first - (run.first_byte_ns - run.start_ns)  # type: ignore[operator]
                 walk.on(sc.STAGE_TTS, text_ns, first, before=sc.STAGE_PREEMPTIVE_TTS)
+                last_gap = sc.STAGE_PLAYOUT
                 continue
         walk.off(sc.STAGE_TTS, run.start_ns, run.end_ns)
-    walk.gap_to(audio, sc.STAGE_PLAYOUT)
+    walk.gap_to(audio, last_gap)
     return sorted(walk.stages, key=lambda s: (s.start_ns, not s.critical, s.end_ns))
 
 
