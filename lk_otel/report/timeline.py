@@ -6,8 +6,8 @@ livekit writes are used:
 
 - first audio: the turn's first ``agent_speaking`` (tool follow-ups included: on 1.2 they
   are nested turns);
-- the user's stop: first audio - e2e (``lk_otel.turn.e2e_latency``, else ``lk.e2e_latency``),
-  else the answered ``user_turn``'s ``user_speaking`` end (``lk.end_time`` on 1.2);
+- the user's stop: the answered ``user_turn``'s last ``user_speaking`` end (``lk.end_time``
+  on 1.2), else first audio - e2e (``lk_otel.turn.e2e_latency`` / ``lk.e2e_latency``);
 - end of turn / transcript: the stop + the turn's (1.8) or user turn's (1.2) delays;
 - ``on_user_turn_completed``: its span (1.8; 1.2 has none);
 - LLM rounds: ``llm_node`` spans, first token = ``llm_request`` start + ``LLMMetrics.ttft``;
@@ -93,17 +93,19 @@ def _first(*values: float | None) -> float | None:
 
 
 def _user_stop(trace: _Trace, turn: SpanRecord, user: SpanRecord, audio: int) -> int | None:
-    e2e = _first(
-        number(turn.attributes, sc.TURN_E2E_LATENCY), number(turn.attributes, sc.LK_E2E_LATENCY)
-    )
-    if e2e is not None:
-        return audio - round(e2e * _NS)
+    """The end of the user's last ``user_speaking`` (1.8 dates it to the VAD's stop, 1.2
+    writes that as ``lk.end_time``), else first audio - the turn's e2e."""
     speaking = trace.descendants(user, sc.SPAN_USER_SPEAKING)
-    if not speaking:
-        return None
-    last = speaking[-1]
-    end_time = number(last.attributes, sc.LK_END_TIME)  # 1.2: the VAD's stop, in seconds
-    return _ns(end_time) if end_time is not None else last.end_ns
+    if speaking:
+        last = speaking[-1]
+        end_time = number(last.attributes, sc.LK_END_TIME)
+        if end_time is not None:
+            return _ns(end_time)
+        if last.end_ns is not None:
+            return last.end_ns
+    attrs = turn.attributes
+    e2e = _first(number(attrs, sc.TURN_E2E_LATENCY), number(attrs, sc.LK_E2E_LATENCY))
+    return audio - round(e2e * _NS) if e2e is not None else None
 
 
 def _llm_rounds(trace: _Trace, turn: SpanRecord) -> tuple[LlmRound, ...]:

@@ -1,0 +1,178 @@
+"""The critical path on real simulated calls: every answering turn's stages, built from
+livekit's raw spans, tile user stop → first audio and add up to livekit's own e2e.
+
+The built-in scenario has a say() greeting, a tool round that is silent until the tool's
+answer, an interrupted reply, and a spoken round that also calls a tool; it runs with
+preemptive generation on and off, on every installed livekit version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from lk_otel import _compat
+from lk_otel import semconv as sc
+from lk_otel.enrich.critical_path import Stage, critical_path, turn_path_attributes
+from lk_otel.enrich.timeline import TurnTimeline
+from support.timeline_from_spans import timelines_from_spans
+
+SimulatedCall = Any  # conftest.SimulatedCall
+
+TILE_TOL_NS = 5_000_000  # critical stages tile response_latency within 5 ms
+E2E_TOL = 0.020  # s: the path's sum vs livekit's e2e
+CATCH_ALL_MAX_NS = 20_000_000  # an untracked stage stays at most 20 ms
+INJECTED_TOL = 0.020  # s: a stage vs the latency the scenario injected
+SPEED = 4.0
+
+
+def _with_preemptive(enabled: bool):
+    """vad_endpointing_session_options, plus preemptive generation switched on or off."""
+    original = _compat.vad_endpointing_session_options
+
+    def options(**kwargs: Any) -> dict[str, Any]:
+        opts = original(**kwargs)
+        if "turn_handling" in opts:  # 1.8
+            opts["turn_handling"]["preemptive_generation"] = {"enabled": enabled}
+        else:  # 1.2: a flat keyword, off by default
+            opts["preemptive_generation"] = enabled
+        return opts
+
+    return options
+
+
+@pytest.fixture(scope="module", params=[True, False], ids=["preemptive", "no-preemptive"])
+def call(request: pytest.FixtureRequest, simulated_call: Any) -> Iterator[SimulatedCall]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_compat, "vad_endpointing_session_options", _with_preemptive(request.param))
+        yield asyncio.run(simulated_call(None, speed=SPEED))
+
+
+def _turns(call: SimulatedCall) -> list[tuple[Any, TurnTimeline, list[Stage]]]:
+    """(turn span, timeline, stages) of every answering turn, in start order."""
+    by_id = {s.context.span_id: s for s in call.spans}
+    timelines = timelines_from_spans(call.spans)
+    out = [(by_id[i], tl, critical_path(tl)) for i, tl in timelines.items()]
+    return sorted(out, key=lambda row: row[0].start_time)
+
+
+def _critical(stages: list[Stage]) -> list[Stage]:
+    return [s for s in stages if s.critical]
+
+
+def _livekit_e2e(call: SimulatedCall, turn: Any, timeline: TurnTimeline) -> float:
+    """livekit's e2e of the turn: its ``lk.e2e_latency`` (1.8), else first audio minus the
+    EOU metric's last speaking time (1.2 puts no latency on its spans)."""
+    attrs = dict(turn.attributes or {})
+    if sc.LK_E2E_LATENCY in attrs:
+        return attrs[sc.LK_E2E_LATENCY]
+    eou = {m.speech_id: m for m in call.result.metrics_of("EOUMetrics")}
+    last_speaking = eou[attrs[sc.LK_SPEECH_ID]].last_speaking_time
+    return timeline.audio_start_ns / 1e9 - last_speaking
+
+
+def test_every_answering_turn_has_a_path(call: SimulatedCall) -> None:
+    turns = _turns(call)
+    assert len(turns) == len(call.result.scenario.turns)  # the say() greeting answers no one
+    for _, timeline, stages in turns:
+        assert _critical(stages), timeline
+
+
+def test_critical_stages_tile_user_stop_to_first_audio(call: SimulatedCall) -> None:
+    for turn, timeline, stages in _turns(call):
+        crit = _critical(stages)
+        assert abs(crit[0].start_ns - timeline.user_stop_ns) <= TILE_TOL_NS
+        assert abs(crit[-1].end_ns - timeline.audio_start_ns) <= TILE_TOL_NS
+        for a, b in itertools.pairwise(crit):
+            assert abs(b.start_ns - a.end_ns) <= TILE_TOL_NS, (turn.name, a, b)
+            assert b.start_ns >= a.end_ns  # never overlapping
+        for s in stages:  # nothing drawn outside response_latency
+            assert timeline.user_stop_ns <= s.start_ns <= s.end_ns <= timeline.audio_start_ns
+
+
+def test_the_path_adds_up_to_livekits_e2e(call: SimulatedCall) -> None:
+    for turn, timeline, stages in _turns(call):
+        total = sum(s.duration_ns for s in _critical(stages)) / 1e9
+        assert total == pytest.approx(_livekit_e2e(call, turn, timeline), abs=E2E_TOL)
+        attrs = turn_path_attributes(stages, timeline)
+        assert attrs[sc.TURN_CRITICAL_PATH] == pytest.approx(total, abs=1e-9)
+
+
+def test_no_untracked_stage_is_over_20_ms(call: SimulatedCall) -> None:
+    untracked = [
+        s.duration_ns for _, _, st in _turns(call) for s in st if s.name == sc.STAGE_UNTRACKED
+    ]
+    assert max(untracked, default=0) <= CATCH_ALL_MAX_NS, untracked
+
+
+def test_the_tool_turn_holds_the_tool_and_both_llm_rounds(call: SimulatedCall) -> None:
+    script = call.result.injected.turns[0]  # check_availability, then the spoken answer
+    _, timeline, stages = _turns(call)[0]
+    crit = _critical(stages)
+    names = [s.name for s in crit]
+    tools = [s for s in crit if s.name == sc.STAGE_TOOL_RUN]
+    assert [s.tool for s in tools] == ["check_availability"]
+    assert sorted({s.round for s in crit if s.name == sc.STAGE_LLM}) == [1, 2]
+    assert names.index(sc.STAGE_TOOL_RUN) < max(
+        i for i, s in enumerate(crit) if s.name == sc.STAGE_LLM and s.round == 2
+    )
+    attrs = turn_path_attributes(stages, timeline)
+    assert attrs[sc.TURN_LLM_ROUNDS] == 2
+    # the TTFT the caller waited for is the second round's, not the tool call's
+    assert attrs[sc.TURN_SPOKEN_LLM_TTFT] == pytest.approx(script.llm[1].ttft, abs=INJECTED_TOL)
+    round2 = [s for s in crit if s.name == sc.STAGE_LLM and s.round == 2]
+    assert round2[0].seconds == pytest.approx(script.llm[1].ttft, abs=INJECTED_TOL)
+
+
+def test_stages_match_the_injected_latencies(call: SimulatedCall) -> None:
+    injected = call.result.injected
+    for (_, timeline, stages), script in zip(_turns(call), injected.turns, strict=True):
+        totals: dict[str, float] = {}
+        for s in _critical(stages):
+            totals[s.name] = totals.get(s.name, 0.0) + s.seconds
+        off = [s for s in stages if not s.critical]
+        assert totals[sc.STAGE_END_OF_TURN] == pytest.approx(
+            injected.endpointing_delay, abs=INJECTED_TOL
+        )
+        transcription = [s for s in off if s.name == sc.STAGE_TRANSCRIPTION]
+        assert transcription[0].seconds == pytest.approx(script.user.stt_delay, abs=INJECTED_TOL)
+        assert totals[sc.STAGE_TTS] == pytest.approx(script.tts[0].ttfb, abs=INJECTED_TOL), (
+            timeline,
+            stages,
+        )
+
+
+def test_preemptive_generation_runs_off_the_path(
+    call: SimulatedCall, request: pytest.FixtureRequest
+) -> None:
+    """With preemptive generation the first LLM round of a reply (livekit skips it for some)
+    starts at the final transcript, before the end of turn: that part is off the path;
+    without it every round starts after."""
+    preemptive = [s for _, _, st in _turns(call) for s in st if s.name == sc.STAGE_PREEMPTIVE_LLM]
+    enabled = request.node.callspec.params["call"]
+    assert bool(preemptive) == enabled
+    for s in preemptive:
+        assert not s.critical
+    if not enabled:  # every reply waits for the end of turn
+        for _, timeline, _ in _turns(call):
+            assert timeline.llm[0].start_ns >= timeline.end_of_turn_ns
+
+
+def test_the_interrupted_reply_has_its_whole_path(call: SimulatedCall) -> None:
+    turns = _turns(call)
+    interrupted = [t for t in turns if (t[0].attributes or {}).get(sc.LK_INTERRUPTED)]
+    assert len(interrupted) == 1
+    _, _, stages = interrupted[0]
+    assert [s.name for s in _critical(stages)][-2:] == [sc.STAGE_TTS, sc.STAGE_PLAYOUT]
+
+
+def test_on_user_turn_completed_is_a_stage_where_livekit_times_it(call: SimulatedCall) -> None:
+    has_span = bool(call.spans_named(sc.SPAN_ON_USER_TURN_COMPLETED))
+    assert has_span == _compat.has_session_usage()  # 1.8 yes, 1.2 no
+    for _, _, stages in _turns(call):
+        names = {s.name for s in _critical(stages)}
+        assert (sc.STAGE_ON_USER_TURN_COMPLETED in names) == has_span
