@@ -155,22 +155,25 @@ TURNS_B = [
     ),
 ]
 ROWS_A = [
-    ["0", "greeting", M, M, M, "312", "188", M, "410/22", "no"],
-    ["1", "reply", "What's the weather like in Pari…", "520", "210", "411", "231", "1432",
-     "530/41", "no"],
-    ["2", "reply", "stop please", "300", "150", "350", "200", "950", "600/12", "yes"],
+    ["0", "greeting", M, M, M, "312", M, "188", M, "410/22", M, M, "no"],
+    ["1", "reply", "What's the weather like in Pari…", "520", "210", "411", M, "231", "1432",
+     "530/41", M, M, "no"],
+    ["2", "reply", "stop please", "300", "150", "350", M, "200", "950", "600/12", M, M, "yes"],
 ]  # fmt: skip
 ROWS_B = [
-    ["0", "say", M, M, M, M, "200", M, M, M],
-    ["1", "reply", "Book a table for two", "600", M, "413", "300", "1200", "300/20", "no"],
-]
-# (segment kind, seconds) per turn, in page order; the longest bar is A1 (1.4321 s)
+    ["0", "say", M, M, M, M, M, "200", M, M, M, M, M],
+    ["1", "reply", "Book a table for two", "600", M, "413", M, "300", "1200", "300/20", M,
+     "0.002", "no"],
+]  # fmt: skip
+# (segment kind, seconds) per turn, in page order; the longest bar is A1 (1.4321 s). These
+# turns have no critical path (no raw livekit spans): a reply is one e2e segment, never its
+# parts stacked; a greeting's LLM TTFT and TTS TTFB follow one another
 SEGMENTS = [
     [("llm_ttft", 0.3123), ("tts_ttfb", 0.1876)],
-    [("end_of_turn", 0.5204), ("llm_ttft", 0.4107), ("tts_ttfb", 0.2306), ("rest", 0.2704)],
-    [("end_of_turn", 0.3), ("llm_ttft", 0.35), ("tts_ttfb", 0.2), ("rest", 0.1)],
+    [("e2e", 1.4321)],
+    [("e2e", 0.95)],
     [("tts_ttfb", 0.2)],
-    [("end_of_turn", 0.6), ("llm_ttft", 0.4125), ("tts_ttfb", 0.3)],
+    [("e2e", 1.2)],
 ]
 
 
@@ -285,10 +288,10 @@ def test_table_has_every_turn_figure_in_order(two_sessions: Path) -> None:
 def test_table_usage_summary_and_totals(two_sessions: Path) -> None:
     table = format_table(build_report(read_otlp_json(two_sessions).records))
     lines = [line.strip() for line in table.splitlines()]
-    llm = lines.index("LLM  openai/gpt-4o-mini  input_tokens 1540 · input_cached_tokens 256 · "
-                      "output_tokens 75")  # fmt: skip
-    assert lines[llm + 1] == "TTS  cartesia/sonic-2    characters_count 420 · audio_duration 21.5 s"
-    assert lines[llm + 2] == "STT  deepgram/nova-3     audio_duration 30.2 s"
+    llm = lines.index("LLM  openai/gpt-4o-mini  input tokens 1540 · cached input tokens 256 · "
+                      "output tokens 75")  # fmt: skip
+    assert lines[llm + 1] == "TTS  cartesia/sonic-2    characters 420 · audio 21.5 s"
+    assert lines[llm + 2] == "STT  deepgram/nova-3     audio 30.2 s"
     assert lines[llm + 3] == (
         "Totals   3 turns · 30.0 s · tokens 1540 in (256 cached) / 75 out · TTS 420 chars · "
         "TTS audio 21.5 s · STT audio 30.2 s · 1 interrupted · 2 tool calls · cost 0.01234"
@@ -312,7 +315,7 @@ def test_html_is_self_contained_with_proportional_waterfalls(
     assert "http://" not in page and "https://" not in page
     assert "<script" not in page and "<link" not in page and "@import" not in page
 
-    bars = re.findall(r'<svg class="waterfall".*?</svg>', page)
+    bars = re.findall(r'<svg class="path".*?</svg>', page)
     assert len(bars) == 5  # one per enriched turn
     scale = BAR_WIDTH / 1.4321
     for bar, expected in zip(bars, SEGMENTS, strict=True):
@@ -321,8 +324,10 @@ def test_html_is_self_contained_with_proportional_waterfalls(
         for (_, width), (_, seconds) in zip(rects, expected, strict=True):
             assert float(width) == pytest.approx(seconds * scale, abs=2e-3)
     assert page.count('class="e2e-mark"') == 3  # turns with an e2e latency
-    for label in ("End of turn", "LLM TTFT", "TTS TTFB", "Rest of e2e"):
+    for label in ("end of turn", "transcription", "LLM", "tool", "TTS", "playout", "untracked"):
         assert f"{label}</span>" in page  # legend
+    assert "Rest of e2e" not in page
+    assert "<title>voice-agent · 2 sessions</title>" in page  # not the file name
     assert "openai/gpt-4o-mini" in page and "cost 0.01234" in page
     assert page.count('class="intr"') == 1
 
@@ -413,9 +418,9 @@ def test_directory_of_two_files(tmp_path: Path, capsys: Any) -> None:
     assert run_cli(str(tmp_path)) == 0
     out = capsys.readouterr().out
     rows = cells(out)
-    assert ["1", "reply", M, M, M, M, M, "800", M, M] in rows
-    assert ["2", "reply", M, M, M, M, M, "900", M, M] in rows
-    assert ["0", "greeting", M, M, M, M, "250", M, M, M] in rows
+    assert ["1", "reply", M, M, M, M, M, M, "800", M, M, M, M] in rows
+    assert ["2", "reply", M, M, M, M, M, M, "900", M, M, M, M] in rows
+    assert ["0", "greeting", M, M, M, M, M, "250", M, M, M, M, M] in rows
     assert "no agent_session span" in out
 
 
@@ -507,7 +512,9 @@ def test_collector_style_lines(tmp_path: Path, trace_b64: bool) -> None:
         None,
         True,
     )
-    assert ["3", "reply", M, M, M, M, M, "1063", M, "yes"] in cells(format_table([session]))
+    assert ["3", "reply", M, M, M, M, M, M, "1063", M, M, M, "yes"] in cells(
+        format_table([session])
+    )
 
 
 def test_pretty_printed_single_request_file(two_sessions: Path, tmp_path: Path) -> None:
