@@ -730,7 +730,9 @@ async def test_a_real_call_file_gets_every_reply_path(tmp_path: Path) -> None:
             assert b.start_ns == a.end_ns
     notes = {label: rest for label, *rest in turn_notes(session)}
     tool_line = notes[str(replies[0].index)][0]
-    assert re.search(r"LLM \d+ ms → check_availability \d+ ms → .*LLM \d+ ms → TTS", tool_line)
+    assert re.search(
+        r"LLM \d+ ms → (.* → )?check_availability \d+ ms → .*LLM \d+ ms → TTS", tool_line
+    )
     assert replies[0].spoken_llm_ttft == pytest.approx(
         result.injected.turns[0].llm[1].ttft, abs=0.020
     )

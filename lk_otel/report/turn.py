@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from lk_otel import semconv as sc
 from lk_otel.report.path import TurnPath
@@ -10,6 +11,7 @@ from lk_otel.report.records import SpanRecord
 from lk_otel.report.values import flag, integer, number, text
 
 # the user's words on the turn span (only with PII allowed); not (yet) in lk_otel.semconv
+_T = TypeVar("_T")
 USER_INPUT_KEYS = ("lk.pii.user_input", "lk.user_input")  # livekit 1.8, livekit 1.2
 
 # every lk_otel.turn.* name; a turn span carrying none of them was not enriched
@@ -100,5 +102,5 @@ class TurnReport:
         )
 
 
-def _pick(own, computed):  # type: ignore[no-untyped-def]
+def _pick(own: _T | None, computed: _T | None) -> _T | None:
     return own if own is not None else computed
