@@ -93,7 +93,7 @@ def why_slow(turn: TurnReport) -> str | None:
         return None
     totals = stage_totals(path.stages)
     name = max(totals, key=lambda k: totals[k])
-    total = path.seconds
+    total = turn.e2e_latency if turn.e2e_latency is not None else path.seconds
     share = totals[name] / total * 100 if total > 0 else 0.0
     rounds = [s for s in path.critical if s.name == sc.STAGE_LLM]
     detail = ""
