@@ -457,3 +457,56 @@ def test_turn_path_attributes_of_a_plain_reply_exactly() -> None:
         },
         abs=1e-12,
     )
+
+
+def test_a_round_is_a_tool_round_by_the_tool_runs_it_was_followed_by() -> None:
+    # livekit 1.8 spans name no tool calls on llm_node: the function_tool spans tell
+    timeline = tool_turn(llm=(LlmRound(t(510), t(900), t(700)), LlmRound(t(920), t(1500), t(1400))))
+    assert [r[0] for r in path(critical_path(timeline))][4:7] == ["llm", "tool", "llm_finish"]
+
+
+def test_a_round_still_running_when_the_next_started_is_not_in_its_chain() -> None:
+    timeline = tool_turn(
+        llm=(
+            LlmRound(t(510), t(930), t(700), tool_calls=("check",)),
+            LlmRound(t(920), t(1500), t(1400)),
+        )
+    )
+    stages = critical_path(timeline)
+    assert ("llm", 510, 930, False, 1, None) in off(stages)
+    assert ("tool", 705, 707, False, None, "check") in off(stages)
+    assert ("llm", 920, 1400, True, 2, None) in path(stages)
+    assert turn_path_attributes(stages, timeline)[sc.TURN_LLM_ROUNDS] == 1
+
+
+def test_a_cancelled_tool_round_is_not_in_the_chain() -> None:
+    timeline = tool_turn(
+        llm=(
+            LlmRound(t(510), t(900), t(700), tool_calls=("check",), cancelled=True),
+            LlmRound(t(920), t(1500), t(1400)),
+        )
+    )
+    assert turn_path_attributes(critical_path(timeline), timeline)[sc.TURN_LLM_ROUNDS] == 1
+
+
+def test_a_spoken_round_without_a_first_token_leaves_the_llm_stage_out() -> None:
+    timeline = base(llm=(LlmRound(t(510), t(900), None, spoken=True),))
+    stages = critical_path(timeline)
+    assert [r[0] for r in path(stages)] == [
+        "end_of_turn", "untracked", "on_user_turn_completed", "untracked", "tts", "playout",
+    ]  # fmt: skip
+    assert path(stages)[3] == ("untracked", 506, 800, True, None, None)
+    assert path_missing(timeline) == ("llm",)
+    assert turn_path_attributes(stages, timeline)[sc.TURN_LLM_ROUNDS] == 1
+
+
+def test_off_path_work_is_clipped_to_the_turns_interval() -> None:
+    timeline = base(
+        llm=(LlmRound(t(-50), t(900), t(800)),),
+        tools=(ToolRun("late", t(1000), t(1200)), ToolRun("after", t(1060), t(1100))),
+    )
+    stages = critical_path(timeline)
+    assert ("preemptive_llm", 0, 506, False, 1, None) in off(stages)
+    assert ("tool", 1000, 1060, False, None, "late") in off(stages)
+    assert all(s.tool != "after" for s in stages)  # started at the first audio: not shown
+    assert_tiles(stages, timeline)
