@@ -510,3 +510,15 @@ def test_off_path_work_is_clipped_to_the_turns_interval() -> None:
     assert ("tool", 1000, 1060, False, None, "late") in off(stages)
     assert all(s.tool != "after" for s in stages)  # started at the first audio: not shown
     assert_tiles(stages, timeline)
+
+
+def test_a_late_token_reading_does_not_push_the_first_byte_past_the_audio() -> None:
+    # LLMMetrics says the token came at 820, but the TTS had its text by 810 at the latest:
+    # its 250 ms ttfb ended when the audio started at 1060
+    timeline = base(
+        llm=(LlmRound(t(510), t(900), t(820)),), tts=(TtsRun(t(800), t(1100), t(1050)),)
+    )
+    assert path(critical_path(timeline))[-2:] == [
+        ("llm", 510, 810, True, 1, None),
+        ("tts", 810, 1060, True, None, None),
+    ]

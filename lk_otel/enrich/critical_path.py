@@ -156,17 +156,19 @@ def _tool_chain(tools: Sequence[ToolRun]) -> list[ToolRun]:
     return chain
 
 
-def _first_byte(run: TtsRun, text_ns: int | None) -> int | None:
-    """The TTS run's first audio byte, counted from the first text it received.
+def _tts_text(run: TtsRun, token_ns: int | None, audio_ns: int) -> int | None:
+    """When the spoken TTS run got its first text; its first byte is that + TTSMetrics.ttfb.
 
-    ``first_byte_ns - start_ns`` is TTSMetrics.ttfb, which livekit measures from the first
-    text pushed; a TTS started before the LLM's first token (livekit 1.2 starts the node
-    with the LLM) got its text at that token.
+    ``first_byte_ns - start_ns`` is the ttfb, which livekit measures from the first text
+    pushed: the later of the run's start and the spoken round's first token (livekit 1.2
+    starts the node with the LLM), yet no later than first audio - ttfb (audio does not
+    play before its first byte; the token, read from LLMMetrics, can lag the stream).
     """
     if run.first_byte_ns is None:
         return None
     ttfb = run.first_byte_ns - run.start_ns
-    return max(run.start_ns, text_ns or run.start_ns) + ttfb
+    text = max(run.start_ns, token_ns or run.start_ns)
+    return max(run.start_ns, min(text, audio_ns - ttfb))
 
 
 class _Walk:
@@ -218,15 +220,19 @@ class _Walk:
         self.at = end
 
 
-def _walk_round(walk: _Walk, timeline: TurnTimeline, i: int, next_start: int | None) -> None:
-    """One round of the chain: a tool round if ``next_start`` is given, else the spoken one."""
+def _walk_round(
+    walk: _Walk, timeline: TurnTimeline, i: int, next_start: int | None, tts_text: int | None
+) -> None:
+    """One round of the chain: a tool round if ``next_start`` is given, else the spoken one
+    (to its first token, which came no later than the TTS's first text)."""
     r: LlmRound = timeline.llm[i]
     n = i + 1
     if next_start is None:
         if r.first_token_ns is not None:
-            walk.on(
-                sc.STAGE_LLM, r.start_ns, r.first_token_ns, before=sc.STAGE_PREEMPTIVE_LLM, round=n
-            )
+            token = r.first_token_ns
+            if tts_text is not None and r.start_ns <= tts_text < token:
+                token = tts_text
+            walk.on(sc.STAGE_LLM, r.start_ns, token, before=sc.STAGE_PREEMPTIVE_LLM, round=n)
         return
     tools = _tools_between(timeline.tools, r.start_ns, next_start)
     on_path = _tool_chain(tools)
@@ -261,9 +267,12 @@ def critical_path(timeline: TurnTimeline) -> list[Stage]:
         walk.on(sc.STAGE_ON_USER_TURN_COMPLETED, *timeline.on_user_turn_completed_ns)
 
     plan = _plan(timeline, audio)
+    spoken_token = timeline.llm[plan.spoken].first_token_ns if plan.spoken is not None else None
+    tts_text = _tts_text(plan.tts, spoken_token, audio) if plan.tts is not None else None
     for pos, i in enumerate(plan.chain):
         nxt = plan.chain[pos + 1] if pos + 1 < len(plan.chain) else None
-        _walk_round(walk, timeline, i, timeline.llm[nxt].start_ns if nxt is not None else None)
+        next_start = timeline.llm[nxt].start_ns if nxt is not None else None
+        _walk_round(walk, timeline, i, next_start, tts_text)
     for i in _rounds_before(timeline, audio):
         if i not in plan.chain:
             r = timeline.llm[i]
@@ -278,18 +287,15 @@ def critical_path(timeline: TurnTimeline) -> list[Stage]:
         if not owner and tool.start_ns < audio:
             walk.off(sc.STAGE_TOOL_RUN, tool.start_ns, tool.end_ns, tool=tool.name)
 
-    spoken_token = timeline.llm[plan.spoken].first_token_ns if plan.spoken is not None else None
     last_gap = sc.STAGE_UNTRACKED  # playout only once the first byte is placed
     for run in timeline.tts:
         if run.start_ns >= audio:
             continue
-        if run is plan.tts:
-            first = _first_byte(run, spoken_token)
-            if first is not None:
-                text_ns = first - (run.first_byte_ns - run.start_ns)  # type: ignore[operator]
-                walk.on(sc.STAGE_TTS, text_ns, first, before=sc.STAGE_PREEMPTIVE_TTS)
-                last_gap = sc.STAGE_PLAYOUT
-                continue
+        if run is plan.tts and tts_text is not None:
+            first = tts_text + run.first_byte_ns - run.start_ns  # type: ignore[operator]
+            walk.on(sc.STAGE_TTS, tts_text, first, before=sc.STAGE_PREEMPTIVE_TTS)
+            last_gap = sc.STAGE_PLAYOUT
+            continue
         walk.off(sc.STAGE_TTS, run.start_ns, run.end_ns)
     walk.gap_to(audio, last_gap)
     return sorted(walk.stages, key=lambda s: (s.start_ns, not s.critical, s.end_ns))
