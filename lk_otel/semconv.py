@@ -184,7 +184,7 @@ STAGE_PLAYOUT = "playout"  # first audio byte -> the agent's audio starts playin
 STAGE_UNTRACKED = "untracked"  # a gap between two known timestamps that nothing explains
 # on the turn span
 TURN_STAGE_PREFIX = "lk_otel.turn.stage."  # + stage name: seconds on the path, summed over rounds
-TURN_SPOKEN_LLM_TTFT = "lk_otel.turn.spoken_llm_ttft"  # TTFT of the round the user heard
+TURN_SPOKEN_LLM_TTFT = "lk_otel.turn.spoken_llm_ttft"  # heard round: llm_node start -> 1st token
 TURN_LLM_ROUNDS = "lk_otel.turn.llm_rounds"  # LLM rounds on the critical path
 TURN_SLOWEST_STAGE = "lk_otel.turn.slowest_stage"  # stage name with the most path time
 TURN_CRITICAL_PATH = "lk_otel.turn.critical_path"  # seconds: the path's length (= e2e)

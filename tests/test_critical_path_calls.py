@@ -26,7 +26,6 @@ SimulatedCall = Any  # conftest.SimulatedCall
 TILE_TOL_NS = 5_000_000  # critical stages tile response_latency within 5 ms
 E2E_TOL = 0.020  # s: the path's sum vs livekit's e2e
 CATCH_ALL_MAX_NS = 20_000_000  # an untracked stage stays at most 20 ms
-INJECTED_TOL = 0.020  # s: a stage vs the latency the scenario injected
 SPEED = 4.0
 
 
@@ -110,8 +109,9 @@ def test_no_untracked_stage_is_over_20_ms(call: SimulatedCall) -> None:
 
 
 def test_the_tool_turn_holds_the_tool_and_both_llm_rounds(call: SimulatedCall) -> None:
-    script = call.result.injected.turns[0]  # check_availability, then the spoken answer
-    _, timeline, stages = _turns(call)[0]
+    turn, timeline, stages = _turns(call)[0]  # check_availability, then the spoken answer
+    speech_id = dict(turn.attributes or {})[sc.LK_SPEECH_ID]
+    first, second = [m for m in call.result.metrics_of("LLMMetrics") if m.speech_id == speech_id]
     crit = _critical(stages)
     names = [s.name for s in crit]
     tools = [s for s in crit if s.name == sc.STAGE_TOOL_RUN]
@@ -122,16 +122,19 @@ def test_the_tool_turn_holds_the_tool_and_both_llm_rounds(call: SimulatedCall) -
     )
     attrs = turn_path_attributes(stages, timeline)
     assert attrs[sc.TURN_LLM_ROUNDS] == 2
-    # the TTFT the caller waited for is the second round's, not the tool call's
-    assert attrs[sc.TURN_SPOKEN_LLM_TTFT] == pytest.approx(script.llm[1].ttft, abs=INJECTED_TOL)
+    # the TTFT the caller waited for is the second round's, not the tool call's (livekit's
+    # TTFT runs from the request, the round from its llm_node: 1 ms later on 1.8, up to
+    # ~15 ms on 1.2)
+    spoken = attrs[sc.TURN_SPOKEN_LLM_TTFT]
+    assert second.ttft <= spoken + 1e-6
+    assert spoken == pytest.approx(second.ttft, abs=CATCH_ALL_MAX_NS / 1e9)
+    assert abs(spoken - first.ttft) > abs(spoken - second.ttft)
     round2 = [s for s in crit if s.name == sc.STAGE_LLM and s.round == 2]
-    assert round2[0].seconds == pytest.approx(script.llm[1].ttft, abs=INJECTED_TOL)
+    assert round2[0].seconds == pytest.approx(spoken, abs=TILE_TOL_NS / 1e9)
 
 
 def test_stages_equal_livekits_raw_metrics(call: SimulatedCall) -> None:
-    """End of turn, transcription and TTS equal the EOU and TTS metrics of the same run
-    (the end of turn also the injected endpointing delay)."""
-    injected = call.result.injected
+    """End of turn, transcription and TTS equal the EOU and TTS metrics of the same run."""
     eou = {m.speech_id: m for m in call.result.metrics_of("EOUMetrics")}
     first_tts: dict[str, Any] = {}
     for m in call.result.metrics_of("TTSMetrics"):
@@ -146,7 +149,6 @@ def test_stages_equal_livekits_raw_metrics(call: SimulatedCall) -> None:
         (tts,) = [s for s in by_name[sc.STAGE_TTS] if s.critical]
         assert end_of_turn.critical and not transcription.critical
         assert end_of_turn.seconds == pytest.approx(eou[speech_id].end_of_utterance_delay, abs=1e-6)
-        assert end_of_turn.seconds == pytest.approx(injected.endpointing_delay, abs=INJECTED_TOL)
         assert transcription.seconds == pytest.approx(eou[speech_id].transcription_delay, abs=1e-6)
         assert tts.seconds == pytest.approx(first_tts[speech_id].ttfb, abs=1e-6)
 
@@ -155,16 +157,18 @@ def test_preemptive_generation_runs_off_the_path(
     call: SimulatedCall, request: pytest.FixtureRequest
 ) -> None:
     """With preemptive generation the first LLM round of a reply (livekit skips it for some)
-    starts at the final transcript, before the end of turn: that part is off the path;
-    without it every round starts after."""
+    starts at the final transcript, well before the end of turn: that part is off the path.
+    Without it every round starts at the end of turn (up to the skew between livekit's
+    clocks: 1.2 times the end of turn from the EOU metric, the stop from ``user_speaking``)."""
     preemptive = [s for _, _, st in _turns(call) for s in st if s.name == sc.STAGE_PREEMPTIVE_LLM]
-    enabled = request.node.callspec.params["call"]
-    assert bool(preemptive) == enabled
-    for s in preemptive:
-        assert not s.critical
-    if not enabled:  # every reply waits for the end of turn
+    assert all(not s.critical for s in preemptive)
+    longest = max((s.duration_ns for s in preemptive), default=0)
+    if request.node.callspec.params["call"]:
+        assert longest > CATCH_ALL_MAX_NS
+    else:
+        assert longest <= CATCH_ALL_MAX_NS
         for _, timeline, _ in _turns(call):
-            assert timeline.llm[0].start_ns >= timeline.end_of_turn_ns
+            assert timeline.llm[0].start_ns >= timeline.end_of_turn_ns - CATCH_ALL_MAX_NS
 
 
 def test_the_interrupted_reply_has_its_whole_path(call: SimulatedCall) -> None:

