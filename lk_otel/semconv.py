@@ -224,3 +224,36 @@ USER_SPEECH_TOTAL = "lk_otel.user.speech_duration_total"  # every user_speaking 
 USER_SPEECH_SEGMENTS = "lk_otel.user.speech_segments"  # user_speaking segments merged
 SPAN_ON_USER_TURN_COMPLETED = "on_user_turn_completed"  # livekit >= 1.3
 LK_GENERATION_ID = "lk.generation_id"
+
+# --- issue 11: the critical path of a turn (lk_otel.enrich.critical_path) -----------------
+# stage spans (children of response_latency): STAGE_NAME / STAGE_DURATION above, and
+STAGE_CRITICAL = "lk_otel.stage.critical"  # bool: on the critical path (tiles the parent)
+STAGE_TOOL = "lk_otel.stage.tool"  # tool stages: the tool's name
+STAGE_ROUND = "lk_otel.stage.round"  # LLM stages: 1-based LLM round of the turn
+STAGE_MISSING = "lk_otel.stage.missing"  # on response_latency: stages livekit gave no time for
+# stage names (values of lk_otel.stage), in path order
+STAGE_END_OF_TURN = "end_of_turn"  # user stopped speaking -> turn committed (endpointing)
+STAGE_TRANSCRIPTION = "transcription"  # user stopped -> final transcript (inside end_of_turn)
+STAGE_ON_USER_TURN_COMPLETED = "on_user_turn_completed"  # the agent's hook
+STAGE_PREEMPTIVE_LLM = "preemptive_llm"  # part of an LLM round that ran before the path got there
+STAGE_LLM = "llm"  # an LLM round: to its tool call, or (spoken round) to its first token
+STAGE_TOOL_RUN = "tool"  # one function tool execution
+STAGE_LLM_FINISH = "llm_finish"  # a tool round's response still streaming after its tool ran
+STAGE_TOOL_HANDOFF = "tool_handoff"  # tool round done -> follow-up LLM request starts
+STAGE_PREEMPTIVE_TTS = "preemptive_tts"  # part of the TTS that ran before the path got there
+STAGE_TTS = "tts"  # first text to the TTS -> its first audio byte (spoken segment)
+STAGE_PLAYOUT = "playout"  # first audio byte -> the agent's audio starts playing
+STAGE_UNTRACKED = "untracked"  # a gap between two known timestamps that nothing explains
+# on the turn span
+TURN_STAGE_PREFIX = "lk_otel.turn.stage."  # + stage name: seconds on the path, summed over rounds
+TURN_SPOKEN_LLM_TTFT = "lk_otel.turn.spoken_llm_ttft"  # heard round: llm_node start -> 1st token
+TURN_LLM_ROUNDS = "lk_otel.turn.llm_rounds"  # LLM rounds on the critical path
+TURN_SLOWEST_STAGE = "lk_otel.turn.slowest_stage"  # stage name with the most path time
+TURN_CRITICAL_PATH = "lk_otel.turn.critical_path"  # seconds: the path's length (= e2e)
+TURN_PATH_MISSING = "lk_otel.turn.path_missing"  # stages livekit gave no timestamp for
+# livekit names the report's timeline builder reads (lk_otel.report.timeline)
+SPAN_ON_USER_TURN_COMPLETED = "on_user_turn_completed"  # 1.8 only
+LK_END_TIME = "lk.end_time"  # 1.2 user_speaking / agent_speaking: epoch seconds
+LK_RESPONSE_FUNCTION_CALLS = "lk.response.function_calls"  # 1.2 llm_node, JSON list
+GEN_AI_TOOL_NAME = "gen_ai.tool.name"  # 1.8 function_tool
+LK_FUNCTION_TOOL_NAME = "lk.function_tool.name"  # function_tool, both releases

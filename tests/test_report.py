@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import re
@@ -32,6 +33,7 @@ from lk_otel.report import (
     write_png,
 )
 from lk_otel.report.html import BAR_WIDTH
+from lk_otel.report.table import turn_notes
 from lk_otel.report.turn import USER_INPUT_KEYS
 
 T0 = 1_700_000_000 * 10**9
@@ -155,22 +157,25 @@ TURNS_B = [
     ),
 ]
 ROWS_A = [
-    ["0", "greeting", M, M, M, "312", "188", M, "410/22", "no"],
-    ["1", "reply", "What's the weather like in Pari…", "520", "210", "411", "231", "1432",
-     "530/41", "no"],
-    ["2", "reply", "stop please", "300", "150", "350", "200", "950", "600/12", "yes"],
+    ["0", "greeting", M, M, M, "312", M, "188", M, "410/22", M, M, "no"],
+    ["1", "reply", "What's the weather like in Pari…", "520", "210", "411", M, "231", "1432",
+     "530/41", M, M, "no"],
+    ["2", "reply", "stop please", "300", "150", "350", M, "200", "950", "600/12", M, M, "yes"],
 ]  # fmt: skip
 ROWS_B = [
-    ["0", "say", M, M, M, M, "200", M, M, M],
-    ["1", "reply", "Book a table for two", "600", M, "413", "300", "1200", "300/20", "no"],
-]
-# (segment kind, seconds) per turn, in page order; the longest bar is A1 (1.4321 s)
+    ["0", "say", M, M, M, M, M, "200", M, M, M, M, M],
+    ["1", "reply", "Book a table for two", "600", M, "413", M, "300", "1200", "300/20", M,
+     "0.002", "no"],
+]  # fmt: skip
+# (segment kind, seconds) per turn, in page order; the longest bar is A1 (1.4321 s). These
+# turns have no critical path (no raw livekit spans): a reply is one e2e segment, never its
+# parts stacked; a greeting's LLM TTFT and TTS TTFB follow one another
 SEGMENTS = [
     [("llm_ttft", 0.3123), ("tts_ttfb", 0.1876)],
-    [("end_of_turn", 0.5204), ("llm_ttft", 0.4107), ("tts_ttfb", 0.2306), ("rest", 0.2704)],
-    [("end_of_turn", 0.3), ("llm_ttft", 0.35), ("tts_ttfb", 0.2), ("rest", 0.1)],
+    [("e2e", 1.4321)],
+    [("e2e", 0.95)],
     [("tts_ttfb", 0.2)],
-    [("end_of_turn", 0.6), ("llm_ttft", 0.4125), ("tts_ttfb", 0.3)],
+    [("e2e", 1.2)],
 ]
 
 
@@ -285,10 +290,10 @@ def test_table_has_every_turn_figure_in_order(two_sessions: Path) -> None:
 def test_table_usage_summary_and_totals(two_sessions: Path) -> None:
     table = format_table(build_report(read_otlp_json(two_sessions).records))
     lines = [line.strip() for line in table.splitlines()]
-    llm = lines.index("LLM  openai/gpt-4o-mini  input_tokens 1540 · input_cached_tokens 256 · "
-                      "output_tokens 75")  # fmt: skip
-    assert lines[llm + 1] == "TTS  cartesia/sonic-2    characters_count 420 · audio_duration 21.5 s"
-    assert lines[llm + 2] == "STT  deepgram/nova-3     audio_duration 30.2 s"
+    llm = lines.index("LLM  openai/gpt-4o-mini  input tokens 1540 · cached input tokens 256 · "
+                      "output tokens 75")  # fmt: skip
+    assert lines[llm + 1] == "TTS  cartesia/sonic-2    characters 420 · audio 21.5 s"
+    assert lines[llm + 2] == "STT  deepgram/nova-3     audio 30.2 s"
     assert lines[llm + 3] == (
         "Totals   3 turns · 30.0 s · tokens 1540 in (256 cached) / 75 out · TTS 420 chars · "
         "TTS audio 21.5 s · STT audio 30.2 s · 1 interrupted · 2 tool calls · cost 0.01234"
@@ -312,7 +317,7 @@ def test_html_is_self_contained_with_proportional_waterfalls(
     assert "http://" not in page and "https://" not in page
     assert "<script" not in page and "<link" not in page and "@import" not in page
 
-    bars = re.findall(r'<svg class="waterfall".*?</svg>', page)
+    bars = re.findall(r'<svg class="path".*?</svg>', page)
     assert len(bars) == 5  # one per enriched turn
     scale = BAR_WIDTH / 1.4321
     for bar, expected in zip(bars, SEGMENTS, strict=True):
@@ -321,8 +326,10 @@ def test_html_is_self_contained_with_proportional_waterfalls(
         for (_, width), (_, seconds) in zip(rects, expected, strict=True):
             assert float(width) == pytest.approx(seconds * scale, abs=2e-3)
     assert page.count('class="e2e-mark"') == 3  # turns with an e2e latency
-    for label in ("End of turn", "LLM TTFT", "TTS TTFB", "Rest of e2e"):
+    for label in ("end of turn", "transcription", "LLM", "tool", "TTS", "playout", "untracked"):
         assert f"{label}</span>" in page  # legend
+    assert "Rest of e2e" not in page
+    assert "<title>voice-agent · 2 sessions</title>" in page  # not the file name
     assert "openai/gpt-4o-mini" in page and "cost 0.01234" in page
     assert page.count('class="intr"') == 1
 
@@ -413,9 +420,9 @@ def test_directory_of_two_files(tmp_path: Path, capsys: Any) -> None:
     assert run_cli(str(tmp_path)) == 0
     out = capsys.readouterr().out
     rows = cells(out)
-    assert ["1", "reply", M, M, M, M, M, "800", M, M] in rows
-    assert ["2", "reply", M, M, M, M, M, "900", M, M] in rows
-    assert ["0", "greeting", M, M, M, M, "250", M, M, M] in rows
+    assert ["1", "reply", M, M, M, M, M, M, "800", M, M, M, M] in rows
+    assert ["2", "reply", M, M, M, M, M, M, "900", M, M, M, M] in rows
+    assert ["0", "greeting", M, M, M, M, M, "250", M, M, M, M, M] in rows
     assert "no agent_session span" in out
 
 
@@ -507,7 +514,9 @@ def test_collector_style_lines(tmp_path: Path, trace_b64: bool) -> None:
         None,
         True,
     )
-    assert ["3", "reply", M, M, M, M, M, "1063", M, "yes"] in cells(format_table([session]))
+    assert ["3", "reply", M, M, M, M, M, M, "1063", M, M, M, "yes"] in cells(
+        format_table([session])
+    )
 
 
 def test_pretty_printed_single_request_file(two_sessions: Path, tmp_path: Path) -> None:
@@ -570,3 +579,164 @@ def test_turn_index_beats_start_time(tmp_path: Path) -> None:
     tp.shutdown()
     (report,) = build_report(read_otlp_json(path).records)
     assert [t.index for t in report.turns] == [0, 1]
+
+
+# --- the critical path (issue 11) -------------------------------------------------------
+
+
+def _stage_attrs(name: str, critical: bool, **extra: Any) -> dict[str, Any]:
+    attrs = {sc.STAGE_NAME: name, sc.STAGE_CRITICAL: critical, **extra}
+    return attrs
+
+
+# (span name, start s, end s, attributes) under the stage root at 10.0-10.6; the names are
+# deliberately not lk_otel's: stage spans are recognised by their attributes alone
+STAGE_SPANS = [
+    ("a", 10.0, 10.3, _stage_attrs("end_of_turn", True)),
+    ("b", 10.0, 10.2, _stage_attrs("transcription", False)),
+    ("c", 10.3, 10.302, _stage_attrs("tool", True, **{sc.STAGE_TOOL: "find_slot"})),
+    ("d", 10.302, 10.552, _stage_attrs("llm", True, **{sc.STAGE_ROUND: 2})),
+    ("e", 10.552, 10.6, _stage_attrs("tts", True)),
+]
+
+
+def write_staged_turn(path: Path) -> None:
+    tp = provider(FileSpanExporter(path))
+    tracer = tp.get_tracer("t")
+    session = start(tracer, sc.SPAN_AGENT_SESSION, None, 0, {sc.SESSION_ID: "staged"})
+    turn = start(tracer, sc.SPAN_AGENT_TURN, session, 9.9, turn_attrs(1, "reply", e2e=0.6))
+    root = start(tracer, "root-of-stages", turn, 10.0, {sc.STAGE_NAME: "response_latency"})
+    for name, begin, end, attrs in STAGE_SPANS:
+        start(tracer, name, root, begin, attrs).end(T0 + round(end * SEC))
+    # an old lk_otel waterfall span (no lk_otel.stage.critical) is not a stage of the path
+    start(tracer, "llm_ttft", turn, 10.1, {sc.STAGE_NAME: "llm_ttft"}).end(T0 + 11 * SEC)
+    root.end(T0 + round(10.6 * SEC))
+    turn.end(T0 + 12 * SEC)
+    session.end(T0 + 13 * SEC)
+    tp.shutdown()
+
+
+def test_stage_spans_are_read_by_their_attributes(tmp_path: Path) -> None:
+    path = tmp_path / "staged.jsonl"
+    write_staged_turn(path)
+    ((turn,),) = [s.turns for s in build_report(read_otlp_json(path).records)]
+    assert turn.path is not None and not turn.path.computed
+    assert (turn.path.start_ns, turn.path.end_ns) == (T0 + 10 * SEC, T0 + round(10.6 * SEC))
+    got = [
+        (s.name, s.start_ns - T0, s.end_ns - T0, s.critical, s.round, s.tool)
+        for s in turn.path.stages
+    ]
+    assert got == [
+        ("end_of_turn", 10 * SEC, 10_300_000_000, True, None, None),
+        ("transcription", 10 * SEC, 10_200_000_000, False, None, None),
+        ("tool", 10_300_000_000, 10_302_000_000, True, None, "find_slot"),
+        ("llm", 10_302_000_000, 10_552_000_000, True, 2, None),
+        ("tts", 10_552_000_000, 10_600_000_000, True, None, None),
+    ]
+    table = format_table(build_report(read_otlp_json(path).records))
+    assert "end of turn 300 ms → find_slot 2 ms → LLM 250 ms → TTS 48 ms" in table
+    assert "in parallel: transcription 200 ms" in table
+
+
+def test_html_draws_the_path_at_real_timestamps_and_nothing_past_e2e(tmp_path: Path) -> None:
+    path = tmp_path / "staged.jsonl"
+    write_staged_turn(path)
+    page = render_html(build_report(read_otlp_json(path).records))
+    (bar,) = re.findall(r'<svg class="path".*?</svg>', page)
+    rects = re.findall(
+        r'<rect class="stage stage-(\w+)" x="([^"]*)" y="(\d+)" width="([^"]*)"[^>]*'
+        r'data-ms="(\d+)" data-critical="(\w+)"',
+        bar,
+    )
+    scale = BAR_WIDTH / 0.6
+    expected = {  # name: (offset s, seconds, lane y, ms, critical)
+        "end_of_turn": (0.0, 0.3, "2", "300", "true"),
+        "transcription": (0.0, 0.2, "22", "200", "false"),
+        "tool": (0.3, 0.002, "2", "2", "true"),
+        "llm": (0.302, 0.25, "2", "250", "true"),
+        "tts": (0.552, 0.048, "2", "48", "true"),
+    }
+    assert sorted(r[0] for r in rects) == sorted(expected)
+    for name, x, y, width, ms, critical in rects:
+        offset, seconds, lane, want_ms, want_critical = expected[name]
+        assert float(x) == pytest.approx(1 + offset * scale, abs=2e-3)
+        assert float(width) == pytest.approx(seconds * scale, abs=2e-3)
+        assert (y, ms, critical) == (lane, want_ms, want_critical)
+    (mark,) = re.findall(r'class="e2e-mark" x1="([^"]*)"', bar)
+    ends = [float(x) + float(w) for _, x, _, w, _, _ in rects]
+    assert max(ends) == pytest.approx(float(mark), abs=2e-3)  # the path ends at e2e
+    assert "<title>tool find_slot: 2 ms</title>" in bar
+    assert "<title>voice-agent · session staged</title>" in page
+
+
+def test_why_slow_above_the_threshold_or_the_sessions_p95(tmp_path: Path, capsys: Any) -> None:
+    path = tmp_path / "staged.jsonl"
+    write_staged_turn(path)
+    # one turn: no p95 to compare with; 600 ms is above a 500 ms threshold, not a 700 ms one
+    assert run_cli(str(path), "--slow-ms", "700") == 0
+    assert "why slow" not in capsys.readouterr().out
+    assert run_cli(str(path), "--slow-ms", "500") == 0
+    out = capsys.readouterr().out
+    assert "why slow: end of turn 300 ms (50% of 600 ms); the tool round (find_slot) " in out
+
+
+def test_call_speech_overlaps_barge_ins_and_silences() -> None:
+    from lk_otel.report.records import SpanRecord
+    from lk_otel.report.speech import call_speech
+
+    def span(name: str, begin: float, end: float) -> SpanRecord:
+        return SpanRecord("t" * 32, f"{begin:016.0f}", None, name, T0 + round(begin * SEC),
+                          T0 + round(end * SEC))  # fmt: skip
+
+    records = [
+        span(sc.SPAN_AGENT_SPEAKING, 0.0, 2.0),  # greeting
+        span(sc.SPAN_USER_SPEAKING, 3.0, 5.0),
+        span(sc.SPAN_AGENT_SPEAKING, 5.5, 8.0),
+        span(sc.SPAN_USER_SPEAKING, 7.0, 9.0),  # barges in at 7.0
+        span(sc.SPAN_AGENT_SPEAKING, 9.1, 10.0),  # a 0.1 s gap is no silence
+        span("llm_node", 1.0, 4.0),
+    ]
+    speech = call_speech(records, T0, None)
+    s = lambda a, b: (T0 + round(a * SEC), T0 + round(b * SEC))  # noqa: E731
+    assert speech.user == (s(3, 5), s(7, 9))
+    assert speech.agent == (s(0, 2), s(5.5, 8), s(9.1, 10))
+    assert speech.overlaps == (s(7, 8),)
+    assert speech.barge_ins == (T0 + 7 * SEC,)
+    assert speech.silences == (s(2, 3), s(5, 5.5))
+    assert (speech.start_ns, speech.end_ns) == s(0, 10)
+
+
+async def test_a_real_call_file_gets_every_reply_path(tmp_path: Path) -> None:
+    """A simulated call written by the file backend: each reply's path tiles its e2e and
+    names the tool round; the HTML shows the whole call with its barge-in."""
+    import lk_otel
+    from lk_otel.simulation import load_scenario, run_scenario
+
+    out = tmp_path / "call.jsonl"
+    handle = lk_otel.setup_tracing(lk_otel.File(path=str(out)), schedule_delay=0.05)
+    try:
+        result = await run_scenario(load_scenario(None), speed=4.0)
+        handle.force_flush(10)
+    finally:
+        handle.shutdown(5)
+    (session,) = build_report(read_otlp_json(out).records)
+    replies = [t for t in session.turns if t.kind == "reply"]
+    assert len(replies) == len(result.scenario.turns)
+    for turn in replies:
+        assert turn.path is not None and turn.e2e_latency is not None
+        crit = turn.path.critical
+        assert sum(s.seconds for s in crit) == pytest.approx(turn.e2e_latency, abs=0.020)
+        for a, b in itertools.pairwise(crit):
+            assert b.start_ns == a.end_ns
+    notes = {label: rest for label, *rest in turn_notes(session)}
+    tool_line = notes[str(replies[0].index)][0]
+    assert re.search(
+        r"LLM \d+ ms → (.* → )?check_availability \d+ ms → .*LLM \d+ ms → TTS", tool_line
+    )
+    # the answer's TTFT (0.55 s scripted), not the tool call's (0.42 s): lk_otel.turn.llm_ttft
+    assert replies[0].spoken_llm_ttft > replies[0].llm_ttft
+    assert replies[0].llm_rounds == 2
+    page = render_html([session])
+    assert page.count('class="barge-in"') == 1  # the scripted interruption
+    assert 'class="speech speech-overlap"' in page and 'class="silence"' in page
+    assert "why slow:" in page  # the slowest turn is at the session's p95

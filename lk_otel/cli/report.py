@@ -36,6 +36,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--png", metavar="OUT", type=Path, help="also write a PNG chart (needs matplotlib)"
     )
     parser.add_argument(
+        "--slow-ms",
+        metavar="MS",
+        type=float,
+        help='say "why slow" for turns above this e2e (default: those at the session\'s p95)',
+    )
+    parser.add_argument(
         "--session",
         metavar="ID",
         help="only this session (lk_otel.session.id, agent_session span id or trace id)",
@@ -83,10 +89,11 @@ def run(args: argparse.Namespace) -> int:
             return _fail(f"no session {args.session!r} in {args.path} (sessions: {known})")
         sessions = wanted
 
-    _write(format_table(sessions))
+    threshold = args.slow_ms / 1000 if args.slow_ms is not None else None
+    _write(format_table(sessions, threshold))
     try:
         if args.html is not None:
-            print(f"wrote {write_html(sessions, args.html)}", file=sys.stderr)
+            print(f"wrote {write_html(sessions, args.html, threshold)}", file=sys.stderr)
         if args.png is not None:
             print(f"wrote {write_png(sessions, args.png)}", file=sys.stderr)
     except (OSError, MissingDependencyError) as exc:

@@ -6,7 +6,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from lk_otel import semconv as sc
+from lk_otel.report.path import TurnPath, turn_paths
 from lk_otel.report.records import SpanRecord
+from lk_otel.report.speech import CallSpeech, call_speech
 from lk_otel.report.totals import SessionTotals, UsageLine, parse_usage, session_totals
 from lk_otel.report.turn import TurnReport, is_enriched_turn
 from lk_otel.report.values import text
@@ -30,6 +32,7 @@ class SessionReport:
     turns: tuple[TurnReport, ...]
     usage: tuple[UsageLine, ...]
     totals: SessionTotals
+    speech: CallSpeech | None = None
 
 
 def _ordered(turns: list[TurnReport]) -> tuple[TurnReport, ...]:
@@ -64,8 +67,16 @@ def _owner(
     return max(pool, key=lambda s: s.start_ns) if pool else None
 
 
-def _session(span: SpanRecord | None, turn_records: list[SpanRecord]) -> SessionReport:
-    turns = [TurnReport.from_record(r) for r in turn_records]
+def _session(
+    span: SpanRecord | None,
+    turn_records: list[SpanRecord],
+    paths: dict[_Key, TurnPath],
+    trace_records: list[SpanRecord],
+) -> SessionReport:
+    turns = [
+        TurnReport.from_record(r).with_path(paths.get((r.trace_id, r.span_id)))
+        for r in turn_records
+    ]
     first = span if span is not None else min(turn_records, key=lambda r: r.start_ns)
     attrs = span.attributes if span is not None else {}
     duration = None
@@ -81,6 +92,9 @@ def _session(span: SpanRecord | None, turn_records: list[SpanRecord]) -> Session
         turns=_ordered(turns),
         usage=parse_usage(attrs),
         totals=session_totals(attrs, duration, turns),
+        speech=call_speech(
+            trace_records, first.start_ns, span.end_ns if span is not None else None
+        ),
     )
 
 
@@ -109,6 +123,10 @@ def build_report(records: Iterable[SpanRecord]) -> list[SessionReport]:
             orphans.setdefault(rec.trace_id, []).append(rec)
         else:
             owned[(owner.trace_id, owner.span_id)].append(rec)
-    reports = [_session(spans[key], turns) for key, turns in owned.items()]
-    reports += [_session(None, turns) for turns in orphans.values()]
+    paths = turn_paths(spans.values())
+    by_trace: dict[str, list[SpanRecord]] = {}
+    for rec in spans.values():
+        by_trace.setdefault(rec.trace_id, []).append(rec)
+    reports = [_session(spans[key], turns, paths, by_trace[key[0]]) for key, turns in owned.items()]
+    reports += [_session(None, turns, paths, by_trace[t]) for t, turns in orphans.items()]
     return sorted(reports, key=lambda s: (s.start_ns, s.session_id))

@@ -1,4 +1,4 @@
-"""The latency waterfall as a PNG, drawn with matplotlib's Agg backend.
+"""Each turn's critical path as a PNG, drawn with matplotlib's Agg backend.
 
 matplotlib is optional (``pip install 'lk-otel[report]'``) and imported only when a PNG is
 written. The figure uses an explicit Agg canvas, never pyplot, so it neither needs a
@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from lk_otel.report.model import SessionReport
+from lk_otel.report.stages import STAGE_KINDS, kind_of
 from lk_otel.report.table import session_title, turn_label
-from lk_otel.report.waterfall import SEGMENT_KINDS, segments
+from lk_otel.report.waterfall import E2E, segments
 
 INSTALL_HINT = "PNG output needs matplotlib: pip install 'lk-otel[report]'"
 _ROW_INCHES = 0.38
@@ -37,11 +38,19 @@ def require_matplotlib() -> Any:
 def _draw_session(ax: Any, session: SessionReport) -> None:
     labels = []
     for row, turn in enumerate(session.turns):
-        left = 0.0
-        for seg in segments(turn):
-            width = seg.seconds * 1000
-            ax.barh(row, width, left=left, height=0.6, color=seg.kind.color, edgecolor="white")
-            left += width
+        path = turn.path
+        if path is not None:  # at real timestamps from the user's stop; parallel work below
+            for stage in path.stages:
+                left = (stage.start_ns - path.start_ns) / 1e6
+                y, h = (row, 0.5) if stage.critical else (row + 0.33, 0.16)
+                color = kind_of(stage.name).color
+                ax.barh(y, stage.seconds * 1000, left=left, height=h, color=color, lw=0.5)
+        else:
+            left = 0.0
+            for seg in segments(turn):
+                width = seg.seconds * 1000
+                ax.barh(row, width, left=left, height=0.5, color=seg.kind.color, edgecolor="white")
+                left += width
         if turn.e2e_latency is not None:
             e2e = turn.e2e_latency * 1000
             ax.plot([e2e, e2e], [row - 0.4, row + 0.4], color="black", linewidth=1.2)
@@ -51,13 +60,13 @@ def _draw_session(ax: Any, session: SessionReport) -> None:
     ax.set_ylim(len(labels) - 0.5, -0.5)  # first turn on top
     title = session_title(session)
     ax.set_title(title if len(title) <= _MAX_TITLE else title[: _MAX_TITLE - 1] + "…", loc="left")
-    ax.set_xlabel("ms (black tick: end-to-end latency)")
+    ax.set_xlabel("ms from the user's stop (black tick: end-to-end latency; thin: in parallel)")
     ax.grid(axis="x", alpha=0.3)
     ax.set_axisbelow(True)
 
 
 def write_png(sessions: Sequence[SessionReport], path: str | Path, dpi: int = 110) -> Path:
-    """Draw one stacked-bar panel per session (one bar per turn) into ``path``."""
+    """Draw one panel per session (one critical-path bar per turn) into ``path``."""
     require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -73,8 +82,8 @@ def write_png(sessions: Sequence[SessionReport], path: str | Path, dpi: int = 11
         )
         for ax, session in zip(axes[:, 0], shown, strict=True):
             _draw_session(ax, session)
-        handles = [Patch(color=k.color, label=k.label) for k in SEGMENT_KINDS]
-        fig.legend(handles=handles, loc="outside upper center", ncols=len(handles), frameon=False)
+        handles = [Patch(color=k.color, label=k.label) for k in (*STAGE_KINDS, E2E)]
+        fig.legend(handles=handles, loc="outside upper center", ncols=5, frameon=False)
     else:
         fig.text(0.5, 0.5, "no lk_otel agent turns", ha="center", va="center")
     out = Path(path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from lk_otel.report.model import SessionReport
+from lk_otel.report.stages import is_slow, off_path_line, path_line, why_slow
 from lk_otel.report.totals import SessionTotals, UsageLine
 from lk_otel.report.turn import TurnReport
 from lk_otel.report.values import milliseconds
@@ -16,13 +17,14 @@ from lk_otel.report.values import milliseconds
 MISSING = "—"
 USER_TEXT_WIDTH = 32
 _HEADERS = (
-    "turn", "kind", "user text", "EOT", "transcr", "LLM TTFT", "TTS TTFB", "e2e",
-    "tok in/out", "interrupted",
+    "turn", "kind", "user text", "EOT", "transcr", "LLM TTFT", "spoken TTFT", "TTS TTFB",
+    "e2e", "tok in/out", "tools", "cost", "interrupted",
 )  # fmt: skip
 _LEFT = frozenset({1, 2})  # kind, user text
 _LEGEND = (
     "latencies in ms, rounded half up · EOT = end-of-turn delay · "
-    f"transcr = transcription delay · {MISSING} = not recorded"
+    "transcr = transcription delay · LLM TTFT = the turn's first LLM call · "
+    f"spoken TTFT = the LLM call the user heard · {MISSING} = not recorded"
 )
 _USAGE_TYPES = {"llm_usage": "LLM", "tts_usage": "TTS", "stt_usage": "STT"}
 
@@ -71,9 +73,12 @@ def _row(turn: TurnReport, position: int) -> list[str]:
         fmt_ms(turn.end_of_turn_delay),
         fmt_ms(turn.transcription_delay),
         fmt_ms(turn.llm_ttft),
+        fmt_ms(turn.spoken_llm_ttft),
         fmt_ms(turn.tts_ttfb),
         fmt_ms(turn.e2e_latency),
         tokens,
+        _opt(turn.tool_calls),
+        MISSING if turn.cost is None else fmt_cost(turn.cost),
         interrupted,
     ]
 
@@ -89,16 +94,37 @@ def _grid(rows: Sequence[Sequence[str]]) -> list[str]:
     ]
 
 
+_FIELD_LABELS = {
+    "input_tokens": "input tokens",
+    "input_cached_tokens": "cached input tokens",
+    "input_audio_tokens": "audio input tokens",
+    "input_text_tokens": "text input tokens",
+    "input_image_tokens": "image input tokens",
+    "output_tokens": "output tokens",
+    "output_audio_tokens": "audio output tokens",
+    "output_text_tokens": "text output tokens",
+    "characters_count": "characters",
+    "audio_duration": "audio",
+    "session_duration": "session",
+}
+
+
+def field_label(name: str) -> str:
+    """A usage key as words: ``input_cached_tokens`` → ``cached input tokens``."""
+    return _FIELD_LABELS.get(name, name.replace("_", " "))
+
+
 def _field(name: str, value: float) -> str:
+    label = field_label(name)
     if name.endswith("duration"):
-        return f"{name} {fmt_seconds(value)}"
+        return f"{label} {fmt_seconds(value)}"
     if "cost" in name:
-        return f"{name} {fmt_cost(value)}"
-    return f"{name} {int(value) if value.is_integer() else round(value, 4)}"
+        return f"{label} {fmt_cost(value)}"
+    return f"{label} {int(value) if value.is_integer() else round(value, 4)}"
 
 
 def usage_fields(line: UsageLine) -> str:
-    """A model's non-zero usage numbers, e.g. ``input_tokens 120 · output_tokens 14``."""
+    """A model's non-zero usage numbers, e.g. ``input tokens 120 · output tokens 14``."""
     return " · ".join(_field(k, v) for k, v in line.fields.items() if v) or "no usage"
 
 
@@ -165,12 +191,46 @@ def session_title(session: SessionReport) -> str:
     return title
 
 
-def format_session(session: SessionReport) -> str:
-    """The table, usage and totals of one session."""
+def turn_notes(
+    session: SessionReport, slow_threshold: float | None = None
+) -> list[tuple[str, str | None, str | None, str | None]]:
+    """Per turn with a path: (label, path line, parallel work, why slow or None)."""
+    notes = []
+    p95 = (
+        session.totals.e2e_p95
+        if sum(t.e2e_latency is not None for t in session.turns) > 1
+        else None
+    )
+    for pos, turn in enumerate(session.turns, start=1):
+        if turn.path is None:
+            continue
+        why = why_slow(turn) if is_slow(turn, p95, slow_threshold) else None
+        notes.append(
+            (
+                turn_label(turn, pos),
+                path_line(turn.path.stages),
+                off_path_line(turn.path.stages) or None,
+                why,
+            )
+        )
+    return notes
+
+
+def format_session(session: SessionReport, slow_threshold: float | None = None) -> str:
+    """The table, each turn's critical path, usage and totals of one session."""
     out = [session_title(session), ""]
     if session.turns:
         rows = [list(_HEADERS)] + [_row(t, i) for i, t in enumerate(session.turns, start=1)]
         out += [*_grid(rows), _LEGEND]
+        notes = turn_notes(session, slow_threshold)
+        if notes:
+            out += ["", "Critical path (user stops speaking → agent audio starts)"]
+        for label, line, parallel, why in notes:
+            out.append(f"  {label:>4}  {line}")
+            if parallel:
+                out.append(f"        in parallel: {parallel}")
+            if why:
+                out.append(f"        why slow: {why}")
     else:
         out.append("no lk_otel agent turns")
     out += ["", "Usage"]
@@ -182,8 +242,21 @@ def format_session(session: SessionReport) -> str:
     return "\n".join(out) + "\n"
 
 
-def format_table(sessions: Sequence[SessionReport]) -> str:
-    """Every session's per-turn latency table and usage summary, as plain text."""
+def format_table(sessions: Sequence[SessionReport], slow_threshold: float | None = None) -> str:
+    """Every session's per-turn latency table, critical paths and usage, as plain text.
+
+    "why slow" is given for turns at or above the session's e2e p95, or above
+    ``slow_threshold`` seconds.
+    """
     if not sessions:
         return "no lk_otel agent turns found\n"
-    return "\n".join(format_session(s) for s in sessions)
+    return "\n".join(format_session(s, slow_threshold) for s in sessions)
+
+
+def page_title(sessions: Sequence[SessionReport]) -> str:
+    """``voice-agent · session sess-a`` (or ``… · 3 sessions``), never a file name."""
+    services = list(dict.fromkeys(s.service_name for s in sessions if s.service_name))
+    who = ", ".join(services) or "lk-otel report"
+    if len(sessions) == 1:
+        return f"{who} · session {sessions[0].session_id}"
+    return f"{who} · {len(sessions)} sessions"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from lk_otel import semconv as sc
+from lk_otel.report.path import TurnPath
 from lk_otel.report.records import SpanRecord
 from lk_otel.report.values import flag, integer, number, text
 
 # the user's words on the turn span (only with PII allowed); not (yet) in lk_otel.semconv
+_T = TypeVar("_T")
 USER_INPUT_KEYS = ("lk.pii.user_input", "lk.user_input")  # livekit 1.8, livekit 1.2
 
 # every lk_otel.turn.* name; a turn span carrying none of them was not enriched
@@ -48,6 +51,23 @@ class TurnReport:
     tts_audio_duration: float | None
     interrupted: bool | None
     cost: float | None
+    spoken_llm_ttft: float | None = None
+    llm_rounds: int | None = None
+    slowest_stage: str | None = None
+    path: TurnPath | None = None
+
+    def with_path(self, path: TurnPath | None) -> TurnReport:
+        """This turn with its critical path; figures the span lacks come from the path."""
+        if path is None:
+            return self
+        f = path.figures
+        return replace(
+            self,
+            path=path,
+            spoken_llm_ttft=_pick(self.spoken_llm_ttft, number(f, sc.TURN_SPOKEN_LLM_TTFT)),
+            llm_rounds=_pick(self.llm_rounds, integer(f, sc.TURN_LLM_ROUNDS)),
+            slowest_stage=_pick(self.slowest_stage, text(f, sc.TURN_SLOWEST_STAGE)),
+        )
 
     @classmethod
     def from_record(cls, rec: SpanRecord) -> TurnReport:
@@ -76,4 +96,11 @@ class TurnReport:
             tts_audio_duration=number(a, sc.TURN_TTS_AUDIO_DURATION),
             interrupted=flag(a, sc.TURN_INTERRUPTED),
             cost=number(a, sc.TURN_COST),
+            spoken_llm_ttft=number(a, sc.TURN_SPOKEN_LLM_TTFT),
+            llm_rounds=integer(a, sc.TURN_LLM_ROUNDS),
+            slowest_stage=text(a, sc.TURN_SLOWEST_STAGE),
         )
+
+
+def _pick(own: _T | None, computed: _T | None) -> _T | None:
+    return own if own is not None else computed

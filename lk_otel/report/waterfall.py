@@ -1,8 +1,9 @@
-"""The per-turn latency waterfall shared by the HTML and PNG renderers.
+"""The bar of a turn that has no critical path (a greeting, ``say()``, an older file).
 
-Segments, left to right: end-of-turn delay, LLM time to first token, TTS time to first
-byte, and the rest of the end-to-end latency (e2e minus the three, when positive).
-Transcription and ``on_user_turn_completed`` overlap or precede those and are in "rest".
+A reply with an end-to-end latency but no path is one plain ``e2e`` segment: its parts
+overlap (preemptive generation) or leave gaps (tool rounds), so stacking them would draw
+time that did not happen. A greeting or ``say()`` has no user turn: its LLM time to first
+token (if generated) and its TTS time to first byte follow one another.
 """
 
 from __future__ import annotations
@@ -14,18 +15,17 @@ from lk_otel.report.turn import TurnReport
 
 @dataclass(frozen=True)
 class SegmentKind:
-    """One kind of waterfall segment (colors are Okabe-Ito, colorblind-safe)."""
+    """One kind of fallback segment (colors are Okabe-Ito, colorblind-safe)."""
 
     key: str
     label: str
     color: str
 
 
-END_OF_TURN = SegmentKind("end_of_turn", "End of turn", "#CC79A7")
+E2E = SegmentKind("e2e", "e2e (no breakdown recorded)", "#999999")
 LLM_TTFT = SegmentKind("llm_ttft", "LLM TTFT", "#0072B2")
 TTS_TTFB = SegmentKind("tts_ttfb", "TTS TTFB", "#E69F00")
-REST = SegmentKind("rest", "Rest of e2e", "#999999")
-SEGMENT_KINDS = (END_OF_TURN, LLM_TTFT, TTS_TTFB, REST)
+SEGMENT_KINDS = (E2E, LLM_TTFT, TTS_TTFB)
 
 
 @dataclass(frozen=True)
@@ -37,20 +37,15 @@ class Segment:
 
 
 def segments(turn: TurnReport) -> list[Segment]:
-    """The turn's stacked segments in order; absent or non-positive values are left out."""
-    parts = (
-        (END_OF_TURN, turn.end_of_turn_delay),
-        (LLM_TTFT, turn.llm_ttft),
-        (TTS_TTFB, turn.tts_ttfb),
-    )
-    out = [Segment(kind, value) for kind, value in parts if value is not None and value > 0]
+    """The fallback bar of a turn; absent or non-positive values are left out."""
     if turn.e2e_latency is not None:
-        rest = turn.e2e_latency - sum(s.seconds for s in out)
-        if rest > 0:
-            out.append(Segment(REST, rest))
-    return out
+        return [Segment(E2E, turn.e2e_latency)] if turn.e2e_latency > 0 else []
+    parts = ((LLM_TTFT, turn.llm_ttft), (TTS_TTFB, turn.tts_ttfb))
+    return [Segment(kind, value) for kind, value in parts if value is not None and value > 0]
 
 
 def extent(turn: TurnReport) -> float:
-    """Seconds the turn's bar spans: its segments, or its e2e if that is longer."""
-    return max(sum(s.seconds for s in segments(turn)), turn.e2e_latency or 0.0)
+    """Seconds the turn's bar spans: its critical path, else its fallback segments."""
+    if turn.path is not None:
+        return turn.path.seconds
+    return sum(s.seconds for s in segments(turn))
