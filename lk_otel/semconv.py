@@ -24,11 +24,6 @@ SPAN_JOB_ENTRYPOINT = "job_entrypoint"
 
 # --- spans lk_otel creates (the latency waterfall) -----------------------------------
 SPAN_RESPONSE_LATENCY = "response_latency"
-SPAN_STAGE_END_OF_TURN = "end_of_turn_delay"
-SPAN_STAGE_TRANSCRIPTION = "transcription_delay"
-SPAN_STAGE_ON_USER_TURN_COMPLETED = "on_user_turn_completed_delay"
-SPAN_STAGE_LLM_TTFT = "llm_ttft"
-SPAN_STAGE_TTS_TTFB = "tts_ttfb"
 
 # --- livekit attributes lk_otel reads ------------------------------------------------
 LK_SPEECH_ID = "lk.speech_id"
@@ -256,4 +251,5 @@ SPAN_ON_USER_TURN_COMPLETED = "on_user_turn_completed"  # 1.8 only
 LK_END_TIME = "lk.end_time"  # 1.2 user_speaking / agent_speaking: epoch seconds
 LK_RESPONSE_FUNCTION_CALLS = "lk.response.function_calls"  # 1.2 llm_node, JSON list
 GEN_AI_TOOL_NAME = "gen_ai.tool.name"  # 1.8 function_tool
+LK_FUNCTION_TOOL_NAME = "lk.function_tool.name"  # every release (the only one on 1.2)
 LK_FUNCTION_TOOL_NAME = "lk.function_tool.name"  # function_tool, both releases

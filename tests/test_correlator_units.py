@@ -4,6 +4,7 @@ Exact values (mutation testing runs over enrich/)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 
 from lk_otel import semconv as sc
@@ -20,7 +21,7 @@ from lk_otel.enrich.extract import (
 )
 from lk_otel.enrich.state import ToolSpan, TurnState, UserTurnFacts
 from lk_otel.enrich.turn import answers_user, build_timeline, summarize_turn, turn_kind
-from lk_otel.enrich.waterfall_stages import stages
+from lk_otel.enrich.waterfall import path_stages
 
 S = 1_000_000_000
 
@@ -140,11 +141,16 @@ def test_summary_and_timeline_of_a_tool_turn() -> None:
         ("book", int(1.7 * S), int(1.9 * S))
     ]
     assert [(r.first_byte_ns, r.spoken) for r in tl.tts] == [(int(2.3 * S), True)]
-    names = [(n, a, b) for n, a, b in stages(s, tl)]
-    assert names[0] == (sc.SPAN_RESPONSE_LATENCY, int(0.5 * S), int(2.5 * S))
-    assert (sc.SPAN_STAGE_LLM_TTFT, S, int(1.2 * S)) in names
-    assert (sc.SPAN_STAGE_TTS_TTFB, int(2.2 * S), int(2.3 * S)) in names
-    assert (sc.SPAN_STAGE_END_OF_TURN, int(0.5 * S), S) in names
+    added, stages = path_stages(tl)
+    assert stages[0][:3] == (sc.SPAN_RESPONSE_LATENCY, int(0.5 * S), int(2.5 * S))
+    spans = {(a[sc.STAGE_NAME], a[sc.STAGE_CRITICAL]): (b, c) for _, b, c, a in stages[1:]}
+    assert spans[(sc.STAGE_END_OF_TURN, True)] == (int(0.5 * S), S)
+    assert spans[(sc.STAGE_TRANSCRIPTION, False)] == (int(0.5 * S), int(0.75 * S))
+    assert spans[(sc.STAGE_TOOL_RUN, True)] == (int(1.7 * S), int(1.9 * S))
+    critical = [(b, c) for _, b, c, a in stages[1:] if a[sc.STAGE_CRITICAL]]
+    assert critical[0][0] == int(0.5 * S) and critical[-1][1] == int(2.5 * S)
+    assert all(x[1] == y[0] for x, y in itertools.pairwise(critical))
+    assert abs(added[sc.TURN_CRITICAL_PATH] - 2.0) < 1e-9
 
 
 def test_timeline_without_audio_uses_the_users_last_speech() -> None:
@@ -154,5 +160,5 @@ def test_timeline_without_audio_uses_the_users_last_speech() -> None:
     tl = build_timeline(s, state)
     assert (tl.user_stop_ns, tl.audio_start_ns, s.produced_audio) == (int(0.4 * S), None, False)
     assert not any(r.spoken for r in tl.tts) and not any(r.spoken for r in tl.llm)
-    assert stages(s, tl) == ()
+    assert path_stages(tl) == ({}, ())
     assert s.kind == "say"

@@ -82,12 +82,18 @@ async def test_simulated_call_arrives_enriched(phoenix: PhoenixServer, protocol:
     )
     assert {s["span_kind"] for s in by_name[sc.SPAN_FUNCTION_TOOL]} == {"TOOL"}
     assert all(sc.LLM_TTFT in s["attributes"] for s in by_name[sc.SPAN_LLM_NODE])
-    # the waterfall hangs under the reply turns, stage spans under it
+    # the critical path hangs under the reply turns, stage spans under it
     reply_ids = {t["context"]["span_id"] for t in replies}
     waterfalls = by_name[sc.SPAN_RESPONSE_LATENCY]
     assert {w["parent_id"] for w in waterfalls} == reply_ids
-    stages = by_name[sc.SPAN_STAGE_LLM_TTFT]
+    stages = [
+        s
+        for spans in by_name.values()
+        for s in spans
+        if s["attributes"].get(sc.STAGE_NAME) == sc.STAGE_LLM
+    ]
     assert {s["parent_id"] for s in stages} == {w["context"]["span_id"] for w in waterfalls}
+    assert all(isinstance(s["attributes"][sc.STAGE_CRITICAL], bool) for s in stages)
 
 
 def _index(span: dict) -> int:

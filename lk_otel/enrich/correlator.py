@@ -48,7 +48,7 @@ from .records import (
 from .session import add_turn, session_attributes
 from .state import FeedState, SessionState, ToolSpan, TurnState, UserTurnFacts
 from .turn import build_timeline, summarize_turn, turn_attributes
-from .waterfall_stages import stages as waterfall_stages
+from .waterfall import path_stages
 
 HOLD_SECONDS = 10.0  # how long a user turn waits for its late EOU metrics (livekit 1.2)
 MAX_HELD = 256
@@ -314,7 +314,9 @@ class TurnCorrelator:
     def _function_tool(self, rec: SpanEnded, node: _Node, state: Any, now: float) -> None:
         if (turn := self._turn_of(node)) is not None:
             turn.tool_calls += 1
-            name = rec.attributes.get("gen_ai.tool.name")
+            name = rec.attributes.get(sc.GEN_AI_TOOL_NAME) or rec.attributes.get(
+                sc.LK_FUNCTION_TOOL_NAME
+            )
             turn.tools.append(ToolSpan(str(name or ""), rec.start_ns, rec.end_ns))
         return None
 
@@ -464,12 +466,15 @@ class TurnCorrelator:
             tally=self.tally,
         )
         add_turn(state, summary)
-        timeline = build_timeline(summary, turn)
-        stages = waterfall_stages(summary, timeline)
+        added, stages = path_stages(build_timeline(summary, turn))
         return [
             TurnDone(summary),
             self._release(
-                root, node, state, turn_attributes(summary, state.session_id), stages=stages
+                root,
+                node,
+                state,
+                {**turn_attributes(summary, state.session_id), **added},
+                stages=stages,
             ),
         ]
 

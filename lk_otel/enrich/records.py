@@ -15,7 +15,7 @@ from typing import Any
 from .extract import LlmCall, TtsCall
 from .state import TurnSummary
 
-Stage = tuple[str, int, int]  # name, start ns, end ns
+Stage = tuple[str, int, int, Mapping[str, Any]]  # span name, start ns, end ns, lk_otel attributes
 
 
 @dataclass(slots=True)  # not frozen: built for every span, and a frozen init costs ~3x
