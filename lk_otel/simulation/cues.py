@@ -18,6 +18,7 @@ from .scenario import LLMCall, Scenario, TTSCall
 from .truth import GroundTruth
 
 CALL_ID_SEPARATOR = "-call-"  # tool call ids are "<request id>-call-<n>"
+IMPROVISED_GREETING = "Hello! How can I help you today?"
 
 
 @dataclass(frozen=True)
@@ -39,14 +40,31 @@ class TTSCue:
 class ScriptCues:
     """Hands the fake LLM and TTS their scripted entries, and records anything unscripted."""
 
-    def __init__(self, script: Scenario, truth: GroundTruth | None = None) -> None:
+    def __init__(
+        self,
+        script: Scenario,
+        truth: GroundTruth | None = None,
+        *,
+        improvise_greeting: bool = False,
+    ) -> None:
         self.script = script
+        # a user's agent may greet from on_enter though the script has no greeting
+        self._improvised = (
+            LLMCall(text=IMPROVISED_GREETING)
+            if improvise_greeting and not script.greeting
+            else None
+        )
         self.truth = truth or GroundTruth()
         self.anomalies: list[str] = []
         self.spoken_turns = 0  # user turns whose speech has ended (set by the runner)
         self._offered_tts: TTSCue | None = None
         self._tool_results: dict[str, deque[str | None]] = {}
         self._served: dict[int | None, set[int]] = {}
+
+    @property
+    def improvises_greeting(self) -> bool:
+        """Whether an unscripted greeting request gets a default answer (user agents)."""
+        return self._improvised is not None
 
     def llm_call(self, chat_ctx: Any) -> LLMCue | None:
         """The scripted LLM call answering ``chat_ctx`` (None: unscripted)."""
@@ -68,6 +86,9 @@ class ScriptCues:
             return self._cue(turn_index, max(served) + 1 if served else 0)
         if user_turns == 0:
             greeting = self.script.greeting
+            if self._improvised is not None and not rounds:
+                tts = TTSCall().for_text(IMPROVISED_GREETING)
+                return LLMCue(call=self._improvised, turn=None, index=0, tts=tts)
             if greeting is None or greeting.llm is None or rounds:
                 self.anomalies.append(
                     "LLM called before any user turn, with no greeting to generate"

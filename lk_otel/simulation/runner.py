@@ -37,6 +37,7 @@ FALSE_INTERRUPTION_TIMEOUT = 2.0
 # slack added to every wait for the agent, so a stuck session fails instead of hanging
 _WAIT_SLACK = 15.0
 _POLL = 0.002  # s between checks of the ground truth for an anchor event
+_SETTLE = 0.5  # s a user's agent gets to start a greeting of its own (scaled by speed)
 
 
 class SimulationError(RuntimeError):
@@ -264,9 +265,21 @@ class _Call:
             event = self.truth.instant("blip", reply.turn, index=k, at=blip.at)
             event.start, event.end = started, ended
 
+    async def _settle(self) -> None:
+        """Let an unscripted greeting (a user's agent greeting from on_enter) finish."""
+        speaker = self.speaker
+        await asyncio.sleep(_SETTLE / self.speed)
+        await self._wait(
+            "the agent's own greeting",
+            self._until(lambda: not speaker.playing and self.recorder.agent_state == "listening"),
+            0,
+        )
+
     async def play(self) -> None:
         script = self.script
         reply = self._reply(None) if script.greeting is not None else None
+        if reply is None and self.cues.improvises_greeting:
+            await self._settle()
         try:
             for i, turn in enumerate(script.turns):
                 start = self._start_of(i)
@@ -369,7 +382,7 @@ async def _run_call(
 ) -> SimulationResult:
     script = scenario.scaled(speed)
     truth = GroundTruth()
-    cues = ScriptCues(script, truth)
+    cues = ScriptCues(script, truth, improvise_greeting=agent is not None)
     if agent is None:
         the_agent: Agent = SimAgent(script=script, cues=cues, agent_name=agent_name)
     else:
