@@ -28,7 +28,7 @@ from .scenario import (
     Turn,
 )
 from .stt import ScriptedSTT
-from .truth import GroundTruth
+from .truth import GroundTruth, TruthEvent
 from .tts import ScriptedTTS
 from .vad import ScriptedVAD
 
@@ -188,10 +188,17 @@ class _Call:
         speaker = self.speaker
         what = self._what(reply)
         if reply.segments:
+            # audio of an earlier, interrupted reply may reach the speaker too: count only
+            # this reply's syntheses, and the segments that started after their audio
+            def synthesized() -> bool:
+                return len(self._syntheses(reply)) >= reply.segments
+
+            await self._wait(what, self._until(synthesized), reply.budget)
+            last_audio = self._syntheses(reply)[reply.segments - 1].detail["first_audio_at"]
 
             def played() -> bool:
-                started = speaker.segments_started >= reply.first_segment + reply.segments
-                return started and not speaker.playing
+                heard = speaker.segment_started_at[reply.first_segment :]
+                return any(t >= last_audio for t in heard) and not speaker.playing
 
             await self._wait(what, speaker.wait_until(played), reply.budget)
         else:
@@ -213,15 +220,28 @@ class _Call:
             f"{what} (agent back to listening)", self.recorder.wait_agent_state("listening"), 0
         )
 
+    def _syntheses(self, reply: _Reply) -> list[TruthEvent]:
+        """The syntheses of ``reply`` that produced audio, in order."""
+        return [e for e in self.truth.of("tts_request", reply.turn) if "first_audio_at" in e.detail]
+
+    def _first_played(self, reply: _Reply) -> float | None:
+        syntheses = self._syntheses(reply)
+        if not syntheses:
+            return None
+        first_audio = syntheses[0].detail["first_audio_at"]
+        heard = self.speaker.segment_started_at[reply.first_segment :]
+        return next((t for t in heard if t >= first_audio), None)
+
     async def _audio_started(self, reply: _Reply) -> float:
-        """Wait for the first audio of ``reply``; its wall-clock time."""
-        speaker = self.speaker
+        """Wait for the first audio of ``reply`` to play; its wall-clock time."""
         await self._wait(
             f"{self._what(reply)} to start playing",
-            speaker.wait_until(lambda: speaker.segments_started > reply.first_segment),
+            self._until(lambda: self._first_played(reply) is not None),
             reply.budget,
         )
-        return speaker.segment_started_at[reply.first_segment]
+        started = self._first_played(reply)
+        assert started is not None
+        return started
 
     async def _llm_started(self, reply: _Reply) -> float:
         """Wait for the first LLM request of ``reply``; its wall-clock start."""

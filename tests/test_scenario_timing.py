@@ -1,0 +1,258 @@
+"""The timing real calls have (issue 17), through a real AgentSession: speech anchored to
+the agent's previous reply, blips, scripted interims, LLM/TTS errors, tool calls that end
+the turn, parallel tool calls. Each compared with livekit's raw spans/events and with the
+injected ground truth (``SimulationResult.truth``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from conftest import SimulatedCall
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import StatusCode
+
+from lk_otel import _compat
+
+TURN_SPAN = _compat.agent_turn_span_name()
+TOLERANCE = 0.020
+SPEED = 2.0
+
+TIMING: dict[str, Any] = {
+    "greeting": {"text": "Hello, how can I help?", "tts": {"ttfb": 0.2, "audio_duration": 1.0}},
+    "turns": [
+        {
+            "user": {
+                "text": "What time is it in Tokyo?",
+                "speech_duration": 1.2,
+                "interim": [{"at": 0.3, "text": "What"}, {"at": 0.9, "text": "What time is"}],
+            },
+            "llm": [{"ttft": 1.2, "duration": 1.5, "text": "It is nine in the morning."}],
+        },
+        {
+            # the user talks again while the LLM still thinks about turn 0
+            "user": {
+                "text": "Sorry, I meant Osaka.",
+                "speech_duration": 1.0,
+                "start": {"after": "llm_request_start", "offset": 0.3},
+            },
+            "llm": [{"ttft": 0.3, "text": "Osaka is in the same time zone, so it is nine too."}],
+            "tts": {"ttfb": 0.2, "audio_duration": 3.0},
+            "blips": [{"at": 0.8, "duration": 0.2}],
+        },
+        {
+            # back to back: the user starts the moment the agent's audio ends
+            "user": {
+                "text": "Thanks.",
+                "speech_duration": 0.8,
+                "start": {"after": "agent_audio_end", "offset": 0.0},
+            },
+            "llm": [{"ttft": 0.3, "text": "You're welcome."}],
+        },
+    ],
+}
+
+FAILURES: dict[str, Any] = {
+    "turns": [
+        {"user": {"text": "Book me a taxi."}, "llm": [{"ttft": 0.3, "error": {"at": 0.4}}]},
+        {
+            "user": {"text": "Hello?"},
+            "llm": [{"ttft": 0.3, "text": "Sorry, I am here."}],
+            "tts": {"error": {"at": 0.1}},
+        },
+        {
+            "user": {"text": "Just hang up."},
+            "llm": [{"ttft": 0.3, "tool_call": {"name": "end_call", "result": None}}],
+        },
+        {
+            "user": {"text": "Weather and time in Rome?"},
+            "llm": [
+                {
+                    "ttft": 0.3,
+                    "tool_calls": [
+                        {"name": "get_weather", "arguments": {"city": "Rome"}, "duration": 0.2},
+                        {"name": "get_time", "arguments": {"city": "Rome"}, "duration": 0.3},
+                    ],
+                },
+                {"ttft": 0.3, "text": "Sunny, and it is ten."},
+            ],
+        },
+    ]
+}
+
+
+def _seconds(ns: int | None) -> float:
+    assert ns is not None
+    return ns / 1e9
+
+
+def _span_at(spans: list[ReadableSpan], start: float) -> ReadableSpan:
+    """The span starting closest to wall-clock ``start``."""
+    return min(spans, key=lambda s: abs(_seconds(s.start_time) - start))
+
+
+class _Transcripts:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, bool]] = []
+
+    def __call__(self, session: Any) -> None:
+        session.on(
+            "user_input_transcribed",
+            lambda ev: self.events.append((ev.transcript, ev.is_final)),
+        )
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def timing_call(simulated_call: Any) -> tuple[SimulatedCall, _Transcripts]:
+    heard = _Transcripts()
+    return await simulated_call(TIMING, speed=SPEED, on_session=heard), heard
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def failures_call(simulated_call: Any) -> SimulatedCall:
+    return await simulated_call(FAILURES, speed=SPEED)
+
+
+def test_user_speech_starts_at_its_anchor(timing_call: tuple[SimulatedCall, Any]) -> None:
+    call, _ = timing_call
+    truth = call.result.truth
+    assert call.result.anomalies == []
+    speech = truth.of("user_speech")
+    assert [e.turn for e in speech] == [0, 1, 2]
+    injected = call.result.injected.turns
+    [thinking] = truth.of("llm_request", 0)
+    # turn 1 starts 0.3 s (scaled) after the LLM request of the reply to turn 0
+    assert speech[1].detail["anchor_at"] == thinking.start
+    offset = injected[1].user.start.offset
+    assert speech[1].start - thinking.start == pytest.approx(offset, abs=TOLERANCE)
+    # livekit's user_speaking spans start when the injected speech does
+    speaking = call.spans_named("user_speaking")
+    for event in speech:
+        span = _span_at(speaking, event.start)
+        assert _seconds(span.start_time) == pytest.approx(event.start, abs=TOLERANCE)
+        assert _seconds(span.end_time) - _seconds(span.start_time) == pytest.approx(
+            event.duration, abs=TOLERANCE
+        )
+
+
+def test_speech_while_the_llm_thinks_interrupts_before_any_audio(
+    timing_call: tuple[SimulatedCall, Any],
+) -> None:
+    call, _ = timing_call
+    truth = call.result.truth
+    [thinking] = truth.of("llm_request", 0)
+    interrupting = truth.of("user_speech", 1)[0]
+    assert (
+        thinking.start
+        < interrupting.start
+        < thinking.start + call.result.injected.turns[0].llm[0].ttft
+    )
+    replies = [s for s in call.spans_named(TURN_SPAN) if s.attributes.get("lk.interrupted")]
+    [reply] = replies
+    assert _seconds(reply.start_time) <= thinking.start
+    by_parent = [s for s in call.spans if s.parent and s.parent.span_id == reply.context.span_id]
+    assert "agent_speaking" not in {s.name for s in by_parent}  # it never played
+    said = [i.text_content for i in call.result.chat_items if getattr(i, "role", "") == "assistant"]
+    assert "It is nine in the morning." not in said
+
+
+def test_back_to_back_speech_starts_when_the_audio_ends(
+    timing_call: tuple[SimulatedCall, Any],
+) -> None:
+    call, _ = timing_call
+    speech = call.result.truth.of("user_speech", 2)[0]
+    audio = [
+        s for s in call.spans_named("agent_speaking") if _seconds(s.end_time) <= speech.start + 0.05
+    ]
+    assert _seconds(audio[-1].end_time) == pytest.approx(speech.start, abs=TOLERANCE)
+
+
+def test_a_blip_does_not_interrupt(timing_call: tuple[SimulatedCall, Any]) -> None:
+    call, _ = timing_call
+    result = call.result
+    [blip] = result.truth.of("blip", 1)
+    audio = _span_at(call.spans_named("agent_speaking"), blip.start - 0.8 / SPEED)
+    assert _seconds(audio.start_time) < blip.start < blip.end < _seconds(audio.end_time)
+    assert blip.start - _seconds(audio.start_time) == pytest.approx(0.8 / SPEED, abs=TOLERANCE)
+    # livekit heard it (a user_speaking span of the blip's length) but did not interrupt
+    heard = _span_at(call.spans_named("user_speaking"), blip.start)
+    assert _seconds(heard.start_time) == pytest.approx(blip.start, abs=TOLERANCE)
+    reply = _span_at(call.spans_named(TURN_SPAN), _seconds(audio.start_time))
+    assert reply.attributes.get("lk.interrupted") is False
+    users = [i.text_content for i in result.chat_items if getattr(i, "role", "") == "user"]
+    assert users == [t.user.text for t in result.scenario.turns]
+    assistant = [i for i in result.chat_items if getattr(i, "role", "") == "assistant"]
+    assert not any(i.interrupted for i in assistant)
+
+
+def test_scripted_interim_transcripts(timing_call: tuple[SimulatedCall, Any]) -> None:
+    call, heard = timing_call
+    interims = [text for text, final in heard.events if not final]
+    assert interims[:2] == ["What", "What time is"]
+    truth = call.result.truth
+    speech = truth.of("user_speech", 0)[0]
+    sent = truth.of("stt_interim", 0)
+    assert [e.detail["text"] for e in sent] == ["What", "What time is"]
+    for event, scripted in zip(sent, call.result.injected.turns[0].user.interim, strict=True):
+        # each goes out with the first 10 ms frame that reaches its offset
+        assert event.start - speech.start == pytest.approx(scripted.at, abs=TOLERANCE)
+
+
+def test_an_llm_error_fails_its_request_and_the_call_goes_on(
+    failures_call: SimulatedCall,
+) -> None:
+    result = failures_call.result
+    assert result.anomalies == []
+    [failed] = result.truth.of("llm_request", 0)
+    assert failed.outcome == "error"
+    requests = failures_call.spans_named("llm_request")
+    span = _span_at(requests, failed.start)
+    assert span.status.status_code == StatusCode.ERROR
+    # no LLMMetrics for the failed request: one per request that completed
+    done = [e for e in result.truth.of("llm_request") if e.outcome == "done"]
+    assert len(result.metrics_of("LLMMetrics")) == len(done) == 4
+
+
+def test_a_tts_error_fails_its_synthesis_silently(failures_call: SimulatedCall) -> None:
+    result = failures_call.result
+    [failed] = result.truth.of("tts_request", 1)
+    assert failed.outcome == "error"
+    assert failed.end - failed.start == pytest.approx(0.1 / SPEED, abs=TOLERANCE)
+    span = _span_at(failures_call.spans_named("tts_request"), failed.start)
+    assert span.status.status_code == StatusCode.ERROR
+    assert len(result.metrics_of("TTSMetrics")) == 1  # only turn 3's synthesis completed
+    said = [i.text_content for i in result.chat_items if getattr(i, "role", "") == "assistant"]
+    assert said == ["Sunny, and it is ten."]
+
+
+def test_a_tool_call_can_end_the_turn(failures_call: SimulatedCall) -> None:
+    result = failures_call.result
+    [tool] = result.truth.of("tool", 2)
+    assert tool.detail["name"] == "end_call"
+    assert [e.detail["index"] for e in result.truth.of("llm_request", 2)] == [0]
+    nodes = failures_call.spans_named("llm_node")
+    assert len(nodes) == 5  # 1 failed + 1 + 1 (the tool call, no follow-up) + 2
+    tools = failures_call.spans_named("function_tool")
+    assert tools[0].attributes["lk.function_tool.name"] == "end_call"
+
+
+def test_parallel_tool_calls_run_at_once(failures_call: SimulatedCall) -> None:
+    result = failures_call.result
+    truth = result.truth.of("tool", 3)
+    assert sorted(e.detail["name"] for e in truth) == ["get_time", "get_weather"]
+    spans = [
+        s
+        for s in failures_call.spans_named("function_tool")
+        if s.attributes["lk.function_tool.name"] != "end_call"
+    ]
+    assert len(spans) == 2
+    first, second = spans
+    assert _seconds(second.start_time) < _seconds(first.end_time)  # they overlap
+    for event in truth:
+        span = next(
+            s for s in spans if s.attributes["lk.function_tool.name"] == event.detail["name"]
+        )
+        assert _seconds(span.end_time) - _seconds(span.start_time) >= event.duration - 0.001
+    # one follow-up call answers both
+    assert [e.detail["index"] for e in result.truth.of("llm_request", 3)] == [0, 1]
