@@ -82,9 +82,13 @@ def _tool_name(tool: Any) -> str | None:
     name = getattr(tool, "id", None)
     if isinstance(name, str):
         return name
+    context = llm.tool_context
     for is_kind, info in (
-        (getattr(llm, "is_function_tool", None), getattr(llm, "get_function_info", None)),
-        (getattr(llm, "is_raw_function_tool", None), getattr(llm, "get_raw_function_info", None)),
+        (getattr(context, "is_function_tool", None), getattr(context, "get_function_info", None)),
+        (
+            getattr(context, "is_raw_function_tool", None),
+            getattr(context, "get_raw_function_info", None),
+        ),
     ):
         if is_kind is not None and info is not None and is_kind(tool):
             return str(info(tool).name)

@@ -362,7 +362,8 @@ def session_options(
             "min_interruption_duration": min_interruption_duration,
             "false_interruption_timeout": false_interruption_timeout,
         }
-    fields = getattr(agent_session.AgentSessionOptions, "__dataclass_fields__", {})
+    options_type = getattr(agent_session, "AgentSessionOptions", None)  # 1.2: VoiceOptions
+    fields = getattr(options_type, "__dataclass_fields__", {})
     if "aec_warmup_duration" in fields:
         opts["aec_warmup_duration"] = None
     return opts

@@ -299,7 +299,7 @@ class UserSpeech(_Model):
             if interim.at > self.speech_duration:
                 raise _KeyError(
                     f"interim[{i}].at",
-                    f"{interim.at} is after the end of the speech ({self.speech_duration} s)",
+                    f"{interim.at:g} is after the end of the speech ({self.speech_duration:g} s)",
                 )
         return self
 

@@ -110,10 +110,13 @@ class ScriptedChunkedStream(tts.ChunkedStream):
     ) -> None:
         super().__init__(tts=tts, input_text=input_text, conn_options=conn_options)
         self._scripted = tts
+        self._cue: TTSCue | None = None
 
     async def _run(self, output_emitter: tts.AudioEmitter) -> None:
         started = time.perf_counter()
-        cue = self._scripted.entry_for(self.input_text)
+        # livekit retries a failed synthesis on the same stream (1.2 even a non-retryable
+        # error): the retry replays the same entry
+        cue = self._cue = self._cue or self._scripted.entry_for(self.input_text)
         output_emitter.initialize(
             request_id=self._scripted.next_request_id(),
             sample_rate=SAMPLE_RATE,
@@ -131,6 +134,7 @@ class ScriptedSynthesizeStream(tts.SynthesizeStream):
     def __init__(self, *, tts: ScriptedTTS, conn_options: APIConnectOptions) -> None:
         super().__init__(tts=tts, conn_options=conn_options)
         self._scripted = tts
+        self._cue: TTSCue | None = None
 
     async def _run(self, output_emitter: tts.AudioEmitter) -> None:
         request_id = self._scripted.next_request_id()
@@ -149,7 +153,7 @@ class ScriptedSynthesizeStream(tts.SynthesizeStream):
                 if _compat.is_flush_sentinel(data) or audio is not None or not data.strip():
                     continue
                 _compat.mark_tts_started(self)
-                cue = self._scripted.entry_for(data)
+                cue = self._cue = self._cue or self._scripted.entry_for(data)
                 audio = asyncio.create_task(
                     self._scripted.play(output_emitter, cue, started=time.perf_counter())
                 )
