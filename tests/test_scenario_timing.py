@@ -274,3 +274,14 @@ def test_parallel_tool_calls_run_at_once(failures_call: SimulatedCall) -> None:
         assert _seconds(span.end_time) - _seconds(span.start_time) >= event.duration - 0.001
     # one follow-up call answers both
     assert [e.detail["index"] for e in result.truth.of("llm_request", 3)] == [0, 1]
+
+
+@pytest.mark.parametrize("name", ["chat", "interruptions", "failures", "tools"])
+async def test_builtin_scenarios_run_as_scripted(name: str, simulated_call: Any) -> None:
+    call = await simulated_call(name, speed=4.0)
+    result = call.result
+    assert result.anomalies == []
+    speech = result.truth.of("user_speech")
+    assert [e.turn for e in speech] == list(range(len(result.scenario.turns)))
+    users = [i.text_content for i in result.chat_items if getattr(i, "role", "") == "user"]
+    assert users == [t.user.text for t in result.scenario.turns]

@@ -480,6 +480,17 @@ class Scenario(_Model):
                     "the interrupting speech must last more than livekit's "
                     f"{MIN_INTERRUPTION_DURATION:g} s minimum interruption duration",
                 )
+            if previous is not None and previous.blips:
+                talks_over = previous.interrupt_after
+                if start is not None and start.after == "agent_audio_start":
+                    talks_over = start.offset
+                last_blip = max(b.at + b.duration for b in previous.blips)
+                if talks_over is not None and talks_over < last_blip:
+                    raise _KeyError(
+                        f"turns[{i}].user.start.offset",
+                        f"the user speaks {talks_over:g} s into the reply, during "
+                        f"turns[{i - 1}].blips (they end at {last_blip:g} s)",
+                    )
             if turn.interrupt_after is not None and i == len(self.turns) - 1:
                 raise _KeyError(
                     f"turns[{i}].interrupt_after",
