@@ -151,7 +151,7 @@ def test_anchors_need_something_to_anchor_to() -> None:
 
 def test_builtin_scenarios_load_by_name() -> None:
     names = builtin_scenarios()
-    assert {"default", "chat", "interruptions", "failures", "tools"} <= set(names)
+    assert {"default", "chat", "interruptions", "failures", "tools", "handoff"} <= set(names)
     for name in names:
         assert load_scenario(name).turns
     with pytest.raises(ScenarioError, match="built-in scenarios: "):

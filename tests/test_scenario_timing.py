@@ -276,7 +276,7 @@ def test_parallel_tool_calls_run_at_once(failures_call: SimulatedCall) -> None:
     assert [e.detail["index"] for e in result.truth.of("llm_request", 3)] == [0, 1]
 
 
-@pytest.mark.parametrize("name", ["chat", "interruptions", "failures", "tools"])
+@pytest.mark.parametrize("name", ["chat", "interruptions", "failures", "tools", "handoff"])
 async def test_builtin_scenarios_run_as_scripted(name: str, simulated_call: Any) -> None:
     call = await simulated_call(name, speed=4.0)
     result = call.result
@@ -285,3 +285,30 @@ async def test_builtin_scenarios_run_as_scripted(name: str, simulated_call: Any)
     assert [e.turn for e in speech] == list(range(len(result.scenario.turns)))
     users = [i.text_content for i in result.chat_items if getattr(i, "role", "") == "user"]
     assert users == [t.user.text for t in result.scenario.turns]
+
+
+async def test_a_handoff_switches_the_agent_that_answers(simulated_call: Any) -> None:
+    call = await simulated_call("handoff", speed=4.0)
+    result = call.result
+    assert result.anomalies == []
+    [handoff] = result.truth.of("handoff", 0)
+    assert (handoff.detail["to"], handoff.detail["tool"]) == ("billing", "transfer_to_billing")
+    # the new agent answers the turn with the next scripted call, then every later turn
+    assert [e.detail["index"] for e in result.truth.of("llm_request", 0)] == [0, 1]
+    said = [i.text_content for i in result.chat_items if getattr(i, "role", "") == "assistant"]
+    expected = [result.scenario.greeting.text] + [
+        c.text for t in result.scenario.turns for c in t.llm if c.text
+    ]
+    assert said == expected
+    if NEWER:  # 1.8 names the agent on each turn and traces the switch
+        agents = [s.attributes["gen_ai.agent.name"] for s in call.spans_named(TURN_SPAN)]
+        assert agents == ["lk-otel-sim", "lk-otel-sim", "billing", "billing", "billing"]
+        [switch] = call.spans_named("update_agent")
+        assert (
+            switch.attributes["lk.previous_agent_label"],
+            switch.attributes["lk.agent_label"],
+        ) == (
+            "lk-otel-sim",
+            "billing",
+        )
+        assert _seconds(switch.start_time) >= handoff.start - 0.001

@@ -41,12 +41,22 @@ def _make_tool(call: ToolCall, cues: ScriptCues) -> Any:
     }
     name = call.name
 
-    async def tool(raw_arguments: dict[str, object]) -> str | None:
+    async def tool(raw_arguments: dict[str, object]) -> Any:
         event = cues.truth.begin("tool", cues.spoken_turns - 1, name=name)
         if call.duration > 0:
             await asyncio.sleep(call.duration)
         result = cues.tool_result(name)
         cues.truth.finish(event)
+        handoff = cues.take_handoff(name)
+        if handoff is not None:
+            cues.truth.instant("handoff", cues.spoken_turns - 1, to=handoff.agent, tool=name)
+            return SimAgent(
+                script=cues.script,
+                cues=cues,
+                agent_name=handoff.agent,
+                instructions=handoff.instructions,
+                handed_over=True,
+            )
         return result
 
     return llm.function_tool(tool, raw_schema=schema)
@@ -65,16 +75,28 @@ def scenario_tools(script: Scenario, cues: ScriptCues) -> list[Any]:
 class SimAgent(Agent):
     """An Agent whose greeting (if any) is said or generated when it enters the session."""
 
-    def __init__(self, *, script: Scenario, cues: ScriptCues, agent_name: str) -> None:
+    def __init__(
+        self,
+        *,
+        script: Scenario,
+        cues: ScriptCues,
+        agent_name: str,
+        instructions: str | None = None,
+        handed_over: bool = False,
+    ) -> None:
         super().__init__(
-            instructions=script.instructions,
+            instructions=script.instructions if instructions is None else instructions,
             tools=scenario_tools(script, cues),
             **_compat.agent_name_kwargs(agent_name),
         )
         self._script = script
         self._cues = cues
+        self._handed_over = handed_over
 
     async def on_enter(self) -> None:
+        if self._handed_over:  # a handoff: the new agent answers the turn
+            self.session.generate_reply()
+            return
         speak_greeting(self.session, self._script, self._cues, by_agent=True)
 
 

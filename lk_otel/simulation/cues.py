@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from .scenario import LLMCall, Scenario, TTSCall
+from .scenario import Handoff, LLMCall, Scenario, TTSCall
 from .truth import GroundTruth
 
 CALL_ID_SEPARATOR = "-call-"  # tool call ids are "<request id>-call-<n>"
@@ -60,6 +60,9 @@ class ScriptCues:
         self._offered_tts: TTSCue | None = None
         self._tool_results: dict[str, deque[str | None]] = {}
         self._served: dict[int | None, set[int]] = {}
+        self._handoffs: dict[str, deque[Handoff | None]] = {}
+        self._handed_over: set[int] = set()  # turns whose next request is the new agent's
+        self._handoffs_done: list[str] = []
 
     @property
     def improvises_greeting(self) -> bool:
@@ -80,10 +83,12 @@ class ScriptCues:
             elif kind == "function_call":
                 rounds.add(str(item.call_id).rsplit(CALL_ID_SEPARATOR, 1)[0])
 
-        if user_turns == 0 and self.spoken_turns > 0:  # a handed-over agent: no history
-            turn_index = self.spoken_turns - 1
-            served = self._served.get(turn_index, set())
-            return self._cue(turn_index, max(served) + 1 if served else 0)
+        current = self.spoken_turns - 1
+        if current in self._handed_over or (user_turns == 0 and self.spoken_turns > 0):
+            # a handed-over agent (its own history, maybe none): the next call of the turn
+            self._handed_over.discard(current)
+            served = self._served.get(current, set())
+            return self._cue(current, max(served) + 1 if served else 0)
         if user_turns == 0:
             greeting = self.script.greeting
             if self._improvised is not None and not rounds:
@@ -96,6 +101,13 @@ class ScriptCues:
                 return None
             return LLMCue(call=greeting.llm, turn=None, index=0, tts=greeting.tts)
 
+        if self.spoken_turns > 0 and any(self._handoffs_done):
+            # after a handoff the new agent's history may start anywhere: find the turn by
+            # its text, the latest one spoken first
+            for index in range(self.spoken_turns - 1, -1, -1):
+                if self.script.turns[index].user.text.strip() in last_user_text:
+                    user_turns = index + 1
+                    break
         if user_turns > len(self.script.turns):
             self.anomalies.append(f"LLM called for user turn {user_turns}, beyond the script")
             return None
@@ -119,6 +131,7 @@ class ScriptCues:
         if index not in served:  # a repeated (preemptive) request reuses the same results
             for tool in call.tools:
                 self._tool_results.setdefault(tool.name, deque()).append(tool.result)
+                self._handoffs.setdefault(tool.name, deque()).append(tool.handoff)
         served.add(index)
         if not call.text:
             return LLMCue(call=call, turn=turn_index, index=index, tts=None)
@@ -135,6 +148,15 @@ class ScriptCues:
         if cue is None:
             self.anomalies.append(f"TTS asked to speak {text!r} with no scripted entry")
         return cue
+
+    def take_handoff(self, name: str) -> Handoff | None:
+        """The handoff of the call to tool ``name`` just made (None: none)."""
+        handoffs = self._handoffs.get(name)
+        handoff = handoffs.popleft() if handoffs else None
+        if handoff is not None:
+            self._handoffs_done.append(handoff.agent)
+            self._handed_over.add(self.spoken_turns - 1)
+        return handoff
 
     def tool_result(self, name: str) -> str | None:
         """The scripted result of the next call to tool ``name`` the LLM made."""

@@ -129,12 +129,21 @@ class Models(_Model):
         return data
 
 
+class Handoff(_Model):
+    """The built-in tool hands the call to another agent (its name and instructions); the
+    new agent answers in the same turn, with the next scripted LLM call."""
+
+    agent: Text = Field(min_length=1)
+    instructions: Text = DEFAULT_INSTRUCTIONS
+
+
 class ToolCall(_Model):
     """A function call the LLM makes.
 
     The built-in agent's tool takes ``duration`` and returns ``result``; ``result: null``
     makes it return None, and livekit then asks the LLM for no reply (the turn ends
-    silently, unless another tool of the same call returns something). A user's own agent
+    silently, unless another tool of the same call returns something). With ``handoff`` it
+    returns a new agent instead: livekit switches to it, and it answers the turn. A user's own agent
     (``run_scenario(agent=…)``) runs its real tool instead: ``result`` and ``duration``
     are then ignored.
     """
@@ -143,6 +152,7 @@ class ToolCall(_Model):
     arguments: dict[str, Any] = Field(default_factory=dict)
     result: Text | None = "ok"
     duration: Seconds = 0.0
+    handoff: Handoff | None = None
 
     @field_validator("result", mode="before")
     @classmethod
@@ -208,8 +218,9 @@ class LLMCall(_Model):
 
     @property
     def wants_reply(self) -> bool:
-        """Whether livekit calls the LLM again after this call's tools (a result not None)."""
-        return any(tool.result is not None for tool in self.tools)
+        """Whether an LLM call follows this call's tools: livekit asks for one when a tool
+        returns a result (not None); after a handoff the new agent answers."""
+        return any(tool.result is not None or tool.handoff for tool in self.tools)
 
     @model_validator(mode="after")
     def _consistent(self) -> LLMCall:

@@ -20,6 +20,7 @@ EventKind = Literal[
     "llm_request",  # a scripted LLM request (outcome: done, error, cancelled)
     "tts_request",  # a scripted synthesis (first_audio_at; outcome: done, error, cancelled)
     "tool",  # a built-in tool ran
+    "handoff",  # a built-in tool handed the call to another agent (to, tool)
 ]
 
 
