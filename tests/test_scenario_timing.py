@@ -312,3 +312,50 @@ async def test_a_handoff_switches_the_agent_that_answers(simulated_call: Any) ->
             "billing",
         )
         assert _seconds(switch.start_time) >= handoff.start - 0.001
+
+
+CANCELLED: dict[str, Any] = {
+    "turns": [
+        {
+            "user": {"text": "Check my order please."},
+            "llm": [
+                {"ttft": 0.3, "tool_call": {"name": "lookup", "result": "shipped"}},
+                {
+                    "ttft": 0.3,
+                    "duration": 3.0,
+                    "text": "Your order has shipped and it should arrive within the next three to "
+                    "five working days, depending on the carrier and on the weather.",
+                },
+            ],
+            "tts": {"ttfb": 0.2, "audio_duration": 6.0},
+        },
+        {
+            # the user cuts in while the follow-up call still streams its text
+            "user": {
+                "text": "Okay stop, thanks.",
+                "speech_duration": 1.0,
+                "start": {"after": "llm_request_start", "call": 1, "offset": 1.2},
+            },
+            "llm": [{"ttft": 0.3, "text": "Sure."}],
+        },
+    ]
+}
+
+
+async def test_a_follow_up_call_cancelled_by_the_user(simulated_call: Any) -> None:
+    call = await simulated_call(CANCELLED, speed=SPEED)
+    result = call.result
+    assert result.anomalies == []
+    first, follow_up = result.truth.of("llm_request", 0)
+    assert (first.outcome, follow_up.outcome) == ("done", "cancelled")
+    speech = result.truth.of("user_speech", 1)[0]
+    assert speech.start - follow_up.start == pytest.approx(1.2 / SPEED, abs=TOLERANCE)
+    # livekit (1.2.18 and 1.8.9) reports the cancelled request too: cancelled, no tokens,
+    # its duration up to the cancel
+    metrics = result.metrics_of("LLMMetrics")
+    assert [m.cancelled for m in metrics] == [False, True, False]
+    cancelled = metrics[1]
+    assert (cancelled.prompt_tokens, cancelled.completion_tokens) == (0, 0)
+    assert cancelled.ttft == pytest.approx(0.3 / SPEED, abs=TOLERANCE)
+    assert cancelled.duration == pytest.approx(follow_up.duration, abs=TOLERANCE)
+    assert any(s.attributes.get("lk.interrupted") for s in call.spans_named(TURN_SPAN))

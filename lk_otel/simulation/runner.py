@@ -243,14 +243,14 @@ class _Call:
         assert started is not None
         return started
 
-    async def _llm_started(self, reply: _Reply) -> float:
-        """Wait for the first LLM request of ``reply``; its wall-clock start."""
+    async def _llm_started(self, reply: _Reply, call: int) -> float:
+        """Wait for LLM request ``call`` of ``reply``; its wall-clock start."""
 
         def requested() -> bool:
-            return bool(self.truth.of("llm_request", reply.turn, index=0))
+            return bool(self.truth.of("llm_request", reply.turn, index=call))
 
         await self._wait(f"{self._what(reply)}'s LLM request", self._until(requested), reply.budget)
-        return self.truth.of("llm_request", reply.turn, index=0)[0].start
+        return self.truth.of("llm_request", reply.turn, index=call)[0].start
 
     def _start_of(self, index: int) -> SpeechStart:
         previous = self.script.turns[index - 1] if index > 0 else None
@@ -269,7 +269,7 @@ class _Call:
         elif start.after == "agent_audio_start":
             anchor = await self._audio_started(reply)
         else:
-            anchor = await self._llm_started(reply)
+            anchor = await self._llm_started(reply, start.call)
         await self._sleep_until(anchor + start.offset)
         return anchor
 

@@ -270,6 +270,8 @@ class SpeechStart(_Model):
 
     after: Anchor = "agent_audio_end"
     offset: Seconds = USER_RESPONSE_GAP
+    call: Annotated[int, Field(strict=True, ge=0)] = 0
+    """With ``llm_request_start``: which LLM call of that reply (1: a tool call's follow-up)."""
 
 
 class Interim(_Model):
@@ -473,8 +475,12 @@ class Scenario(_Model):
             if start is not None and start.after != "agent_audio_end":
                 reply_speaks = previous.speaks if previous else self.greeting is not None
                 if start.after == "llm_request_start":
-                    has_llm = previous is not None or (self.greeting and self.greeting.llm)
-                    if not has_llm:
+                    calls = (
+                        len(previous.llm)
+                        if previous
+                        else int(bool(self.greeting and self.greeting.llm))
+                    )
+                    if start.call >= calls:
                         raise _KeyError(
                             f"turns[{i}].user.start.after", "the previous reply has no LLM call"
                         )
