@@ -43,3 +43,13 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) $(VENV_OLD) .venv-phoenix
+
+# every agent example, offline (scripted call through its own agent; traces in out/ + report)
+EXAMPLES := langfuse_agent jaeger_agent otlp_vendor_agent two_backends_agent metrics_agent
+.PHONY: examples
+examples: $(VENV)/.installed
+	mkdir -p out
+	for name in $(EXAMPLES); do \
+		$(VENV)/bin/python examples/$$name.py simulate --speed 4 --out out/$$name.jsonl || exit 1; \
+	done
+	$(VENV)/bin/python examples/simulated_call.py --speed 4 --out out/simulated-call.jsonl

@@ -12,8 +12,10 @@ Environment: LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET and the plugins' k
 
 from __future__ import annotations
 
+import sys
+
 from livekit.agents import JobContext, WorkerOptions, cli
-from voice_agent import run_agent
+from voice_agent import agent_server, run_agent, simulate
 
 from lk_otel import Jaeger, TracingHandle, setup_tracing
 
@@ -30,5 +32,10 @@ async def entrypoint(ctx: JobContext) -> None:
     await run_agent(ctx, setup)
 
 
+server = agent_server(entrypoint)  # what livekit 1.8's CLI looks for (None on 1.2)
+TRACING_VARIABLES = ()  # none: setup() always targets JAEGER_ENDPOINT (simulate --export)
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["simulate"]:  # offline, see voice_agent.simulate
+        sys.exit(simulate(setup, TRACING_VARIABLES, sys.argv[2:], name="jaeger_agent"))
     cli.run_app(WorkerOptions(entrypoint_fnc=entrypoint))

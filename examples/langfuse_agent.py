@@ -13,8 +13,10 @@ Try the keys first with ``lk-otel check --backend langfuse``, then run
 
 from __future__ import annotations
 
+import sys
+
 from livekit.agents import JobContext, WorkerOptions, cli
-from voice_agent import run_agent
+from voice_agent import agent_server, run_agent, simulate
 
 from lk_otel import TracingHandle, setup_tracing
 
@@ -29,5 +31,10 @@ async def entrypoint(ctx: JobContext) -> None:
     await run_agent(ctx, setup)
 
 
+server = agent_server(entrypoint)  # what livekit 1.8's CLI looks for (None on 1.2)
+TRACING_VARIABLES = ("LANGFUSE_PUBLIC_KEY", "LANGFUSE_SECRET_KEY")
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["simulate"]:  # offline, see voice_agent.simulate
+        sys.exit(simulate(setup, TRACING_VARIABLES, sys.argv[2:], name="langfuse_agent"))
     cli.run_app(WorkerOptions(entrypoint_fnc=entrypoint))

@@ -14,8 +14,10 @@ Langfuse and Jaeger take traces only; metrics go to OTLP backends.
 
 from __future__ import annotations
 
+import sys
+
 from livekit.agents import JobContext, WorkerOptions, cli
-from voice_agent import run_agent
+from voice_agent import agent_server, run_agent, simulate
 
 from lk_otel import TracingHandle, setup_tracing
 
@@ -30,5 +32,10 @@ async def entrypoint(ctx: JobContext) -> None:
     await run_agent(ctx, setup)
 
 
+server = agent_server(entrypoint)  # what livekit 1.8's CLI looks for (None on 1.2)
+TRACING_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["simulate"]:  # offline, see voice_agent.simulate
+        sys.exit(simulate(setup, TRACING_VARIABLES, sys.argv[2:], name="metrics_agent"))
     cli.run_app(WorkerOptions(entrypoint_fnc=entrypoint))

@@ -20,8 +20,10 @@ OPENAI_API_KEY, CARTESIA_API_KEY). Optional: OTEL_SERVICE_NAME, OTEL_RESOURCE_AT
 
 from __future__ import annotations
 
+import sys
+
 from livekit.agents import JobContext, WorkerOptions, cli
-from voice_agent import run_agent
+from voice_agent import agent_server, run_agent, simulate
 
 from lk_otel import TracingHandle, setup_tracing
 
@@ -36,5 +38,10 @@ async def entrypoint(ctx: JobContext) -> None:
     await run_agent(ctx, setup)
 
 
+server = agent_server(entrypoint)  # what livekit 1.8's CLI looks for (None on 1.2)
+TRACING_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["simulate"]:  # offline, see voice_agent.simulate
+        sys.exit(simulate(setup, TRACING_VARIABLES, sys.argv[2:], name="otlp_vendor_agent"))
     cli.run_app(WorkerOptions(entrypoint_fnc=entrypoint))

@@ -114,6 +114,10 @@ def test_example_imports_without_plugins_or_side_effects(name: str) -> None:
         source = (EXAMPLES / f"{name}.py").read_text()
         assert 'if __name__ == "__main__":' in source
         assert "cli.run_app(WorkerOptions(entrypoint_fnc=entrypoint))" in source
+        assert 'sys.argv[1:2] == ["simulate"]' in source
+        # livekit 1.8's `python -m livekit.agents start FILE` looks for an AgentServer
+        has_server = hasattr(importlib.import_module("livekit.agents"), "AgentServer")
+        assert (module.server is not None) == has_server
 
 
 class _Stop(Exception):
@@ -254,3 +258,59 @@ def test_simulated_call_setup_targets_the_file(tmp_path: Path, handles: list) ->
     span_id = emit("example.file")
     handle.force_flush(5)
     assert span_id in out.read_text()
+
+
+# --- every agent example runs offline: `python examples/NAME.py simulate` -----------------
+
+
+def _offline_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "LANGFUSE_"))}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def _simulate(name: str, cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / f"{name}.py"), "simulate", "--speed", "8", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+@pytest.mark.parametrize("name", AGENTS)
+def test_agent_example_runs_offline_to_a_file(name: str, tmp_path: Path) -> None:
+    out = tmp_path / "call.jsonl"
+    done = _simulate(name, tmp_path, _offline_env(), "--out", str(out))
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert f"trace in {out}" in done.stdout
+    assert "left the script" not in done.stdout
+    assert name in done.stdout  # the report's session header names the service
+    names = list(_span_names(out))
+    assert names.count("agent_session") == 1 and "llm_node" in names
+
+
+def test_agent_example_offline_exports_where_its_environment_says(
+    otlp_receiver: OtlpReceiver, tmp_path: Path
+) -> None:
+    env = _offline_env()
+    env["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp_receiver.http_endpoint
+    env["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf"
+    env["OTEL_SERVICE_NAME"] = "vendor-offline"
+    done = _simulate("otlp_vendor_agent", tmp_path, env)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert "simulated call exported to otlp" in done.stdout
+    spans = otlp_receiver.spans()
+    assert any(s.name == "agent_session" for s in spans)
+    assert {s.resource["service.name"] for s in spans} == {"vendor-offline"}
+    assert not list(tmp_path.glob("*.jsonl"))  # not to a file
+
+
+def test_the_readme_documents_the_offline_and_the_real_commands() -> None:
+    readme = (EXAMPLES / "README.md").read_text()
+    assert "python examples/jaeger_agent.py simulate" in readme
+    assert "make examples" in readme
+    assert "python -m livekit.agents start examples/" in readme
+    assert "lk agent console" in readme and "PortAudio" in readme

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import time
+from pathlib import Path
 
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -15,11 +16,25 @@ from ..configure.tracing import setup_tracing
 from ..errors import ConfigError
 
 DEFAULT_OUT = "lk-otel-demo.jsonl"
+DEFAULT_SCENARIO = "default"  # the built-in agent's call (it calls two tools)
+DEFAULT_AGENT_SCENARIO = "chat"  # with --agent: a call that names no tool
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``lk-otel demo``."""
-    parser.add_argument("--scenario", metavar="FILE", help="scenario JSON (default: built-in)")
+    parser.add_argument(
+        "--scenario",
+        metavar="FILE_OR_NAME",
+        help="scenario JSON file, or a built-in scenario's name (default: "
+        f"{DEFAULT_SCENARIO!r}; with --agent {DEFAULT_AGENT_SCENARIO!r})",
+    )
+    parser.add_argument(
+        "--agent",
+        metavar="PATH_OR_MODULE:NAME",
+        help="run your own Agent (a subclass, an instance, or a factory returning one), "
+        "e.g. my_agent.py:Assistant or myapp.agents:build_agent; its tools and hooks really "
+        "run, the VAD/STT/LLM/TTS are scripted",
+    )
     parser.add_argument(
         "--backend",
         action="append",
@@ -27,16 +42,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also export to this backend (langfuse, jaeger, otlp, console, file); repeatable. "
         "Default: whatever LANGFUSE_* / OTEL_EXPORTER_OTLP_* configure",
     )
-    parser.add_argument("--out", default=DEFAULT_OUT, help=f"OTLP/JSON lines file ({DEFAULT_OUT})")
+    parser.add_argument(
+        "--out",
+        default=DEFAULT_OUT,
+        help=f"OTLP/JSON lines file, rewritten each run ({DEFAULT_OUT})",
+    )
     parser.add_argument("--speed", type=float, default=1.0, help="run X times faster (1.0)")
     parser.add_argument("--metrics", action="store_true", help="also export OTel metrics")
-    parser.add_argument("--no-pii", action="store_true", help="strip conversational content")
+    pii = parser.add_mutually_exclusive_group()
+    pii.add_argument(
+        "--pii",
+        dest="pii",
+        action="store_const",
+        const=True,
+        help="export conversational content (default: LIVEKIT_TELEMETRY_ALLOW_PII, else on)",
+    )
+    pii.add_argument("--no-pii", dest="pii", action="store_const", const=False, help="strip it")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the scenario, export it, print the per-turn table; 0 on success."""
     from ..report import build_report, format_table, records_from_spans
-    from ..simulation import ScenarioError, load_scenario, run_scenario
+    from ..simulation import AgentLoadError, ScenarioError, load_agent, load_scenario, run_scenario
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("lk_otel").setLevel(logging.INFO)
@@ -44,7 +71,11 @@ def run(args: argparse.Namespace) -> int:
         print("lk-otel demo: --speed must be greater than 0")
         return 2
     try:
-        scenario = load_scenario(args.scenario)
+        agent = load_agent(args.agent) if args.agent else None
+        default = DEFAULT_AGENT_SCENARIO if agent is not None else DEFAULT_SCENARIO
+        scenario = load_scenario(args.scenario or default)
+        # one call per file: the File backend appends, so a second report showed two calls
+        Path(args.out).unlink(missing_ok=True)
         backends: list[Backend] = [File(path=args.out)]
         extra = [backend_from_name(n) for n in args.backend or []]
         backends += extra or backends_from_env(dict(os.environ))
@@ -53,14 +84,19 @@ def run(args: argparse.Namespace) -> int:
             [*backends, memory],
             service_name="lk-otel-demo",
             metrics=args.metrics,
-            allow_pii=not args.no_pii,
+            allow_pii=args.pii,  # None: LIVEKIT_TELEMETRY_ALLOW_PII, else livekit's default
         )
-    except (ConfigError, ScenarioError, OSError) as exc:
+    except (ConfigError, ScenarioError, AgentLoadError, OSError) as exc:
         print(f"lk-otel demo: {exc}")
         return 2
     started = time.monotonic()
     try:
-        asyncio.run(run_scenario(scenario, speed=args.speed, agent_name="lk-otel-demo"))
+        result = asyncio.run(
+            run_scenario(scenario, speed=args.speed, agent_name="lk-otel-demo", agent=agent)
+        )
+    except (ScenarioError, AgentLoadError) as exc:  # e.g. a tool the agent does not have
+        print(f"lk-otel demo: {exc}")
+        return 2
     finally:
         handle.force_flush(10)
         handle.shutdown(10)
@@ -69,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
         f"\nsimulated call took {time.monotonic() - started:.1f} s; trace written to {args.out} "
         f"(read it again with `lk-otel report {args.out} --html report.html`)"
     )
+    for anomaly in result.anomalies:
+        print(f"note: the call left the script: {anomaly}")
     others = [t.label for t in handle.targets if t.label != "file"]
     if others:
         print(f"also exported to: {', '.join(others)}")

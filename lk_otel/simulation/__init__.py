@@ -8,27 +8,42 @@ spans and metrics for a call whose every latency is known in advance::
 
     result = await run_scenario(load_scenario(), speed=4.0)
     result.metrics   # the LLM/TTS/STT/EOU/VAD metrics livekit emitted
+    result.truth     # what the script injected, with wall-clock times
+
+``run_scenario(..., agent=MyAgent)`` runs your own Agent instead of the built-in one.
 """
 
 from __future__ import annotations
 
+from .own_agent import AgentLoadError, load_agent
 from .runner import SimulationError, SimulationResult, run_scenario
 from .scenario import (
+    Blip,
+    Failure,
     Greeting,
+    Interim,
     LLMCall,
     ModelRef,
     Models,
     Scenario,
     ScenarioError,
+    SpeechStart,
     ToolCall,
     TTSCall,
     Turn,
     UserSpeech,
+    builtin_scenarios,
     load_scenario,
 )
+from .truth import GroundTruth, TruthEvent
 
 __all__ = [
+    "AgentLoadError",
+    "Blip",
+    "Failure",
     "Greeting",
+    "GroundTruth",
+    "Interim",
     "LLMCall",
     "ModelRef",
     "Models",
@@ -36,10 +51,14 @@ __all__ = [
     "ScenarioError",
     "SimulationError",
     "SimulationResult",
+    "SpeechStart",
     "TTSCall",
     "ToolCall",
+    "TruthEvent",
     "Turn",
     "UserSpeech",
+    "builtin_scenarios",
+    "load_agent",
     "load_scenario",
     "run_scenario",
 ]

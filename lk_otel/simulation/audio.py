@@ -51,6 +51,8 @@ class _Utterance:
     code: int
     frames_left: int
     done: asyncio.Future[None]
+    started_at: float | None = None  # wall clock: the start of its first frame's audio
+    ended_at: float | None = None  # wall clock: the end of its last frame's audio
 
 
 class SimAudioInput(io.AudioInput):
@@ -63,14 +65,22 @@ class SimAudioInput(io.AudioInput):
         self._utterance: _Utterance | None = None
         self._closed = False
 
-    async def speak(self, code: int, duration: float) -> None:
-        """Speak utterance ``code`` for ``duration`` seconds; returns when speech ends."""
+    @property
+    def speaking(self) -> bool:
+        """Whether an utterance is being spoken."""
+        return self._utterance is not None
+
+    async def speak(self, code: int, duration: float) -> tuple[float, float]:
+        """Speak utterance ``code`` for ``duration`` seconds; returns when speech ends, with
+        the wall-clock start and end of the audio it produced."""
         if self._utterance is not None:
             raise RuntimeError("the simulated user is already speaking")
         frames = max(1, round(duration / FRAME_DURATION))
         utterance = _Utterance(code, frames, asyncio.get_running_loop().create_future())
         self._utterance = utterance
         await utterance.done
+        now = time.time()
+        return (utterance.started_at or now, utterance.ended_at or now)
 
     async def __anext__(self) -> rtc.AudioFrame:
         if self._closed:
@@ -88,8 +98,11 @@ class SimAudioInput(io.AudioInput):
         utterance = self._utterance
         if utterance is None:
             return audio_frame(0)
+        if utterance.started_at is None:
+            utterance.started_at = time.time() - FRAME_DURATION
         utterance.frames_left -= 1
         if utterance.frames_left <= 0:
+            utterance.ended_at = time.time()
             self._utterance = None
             if not utterance.done.done():
                 utterance.done.set_result(None)
@@ -137,6 +150,7 @@ class SimAudioOutput(io.AudioOutput):
         self._paused = False
         self._waiters: list[asyncio.Future[None]] = []
         self.segments_started = 0
+        self.segment_started_at: list[float] = []  # wall clock of each segment's first frame
         self.segments_finished = 0
         self.interrupted_segments = 0
 
@@ -170,6 +184,7 @@ class SimAudioOutput(io.AudioOutput):
             self._capturing = True
             self._segment = _Segment()
             self.segments_started += 1
+            self.segment_started_at.append(time.time())
             self._notify()
         segment = self._segment
         if segment is None:  # cleared: frames until the flush are dropped

@@ -1,9 +1,10 @@
 """An LLM that replays scripted responses with scripted timing.
 
-The first chunk (text, or the tool call of a call without text) comes ``ttft`` after the
-request starts, the rest of the text is spread until ``duration``, then a tool call (if
-any) and the usage chunk, as real providers stream them. livekit's LLMMetrics therefore
-report the scripted ttft, duration and token counts.
+The first chunk (text, or the tool calls of a call without text) comes ``ttft`` after the
+request starts, the rest of the text is spread until ``duration``, then the tool calls (if
+any, all in one chunk: parallel calls) and the usage chunk, as real providers stream them.
+livekit's LLMMetrics therefore report the scripted ttft, duration and token counts. A
+scripted ``error`` raises a non-retryable APIError ``error.at`` into the request.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from livekit.agents import APIConnectOptions, APIError, llm
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, NotGivenOr
 
 from .. import _compat
-from .cues import ScriptCues
-from .scenario import LLMCall, ModelRef, ReportsModel
+from .cues import CALL_ID_SEPARATOR, ScriptCues
+from .scenario import LLMCall, ModelRef, ReportsModel, TTSCall
 
 
 class ScriptedLLM(ReportsModel, llm.LLM):
@@ -64,6 +65,7 @@ class ScriptedLLMStream(llm.LLMStream):
         super().__init__(owner, chat_ctx=chat_ctx, tools=tools, conn_options=conn_options)
         # livekit's clock starts with its metrics task, created just above
         self._t0 = time.perf_counter()
+        self._t0_wall = time.time()
         self._owner = owner
         self._request_id = request_id
 
@@ -79,10 +81,26 @@ class ScriptedLLMStream(llm.LLMStream):
         cue = self._owner.cues.llm_call(self.chat_ctx)
         if cue is None:
             raise APIError("lk_otel simulation: no scripted LLM response", retryable=False)
-        call, tts_entry = cue
+        truth = self._owner.cues.truth
+        event = truth.begin("llm_request", cue.turn, index=cue.index, request_id=self._request_id)
+        event.start = self._t0_wall
+        try:
+            await self._play(cue.call, cue.tts, cue.turn)
+        except asyncio.CancelledError:
+            truth.finish(event, "cancelled")
+            raise
+        except APIError:
+            truth.finish(event, "error")
+            raise
+        truth.finish(event)
+
+    async def _play(self, call: LLMCall, tts_entry: TTSCall | None, turn: int | None) -> None:
+        if call.error is not None:
+            await self._sleep_until(call.error.at)
+            raise APIError(f"lk_otel simulation: {call.error.message}", retryable=False)
         pieces = _split_text(call.text)
         if tts_entry is not None:
-            self._owner.cues.offer_tts(tts_entry)
+            self._owner.cues.offer_tts(tts_entry, turn)
 
         n = len(pieces)
         for i, piece in enumerate(pieces):
@@ -92,17 +110,17 @@ class ScriptedLLMStream(llm.LLMStream):
             delta = llm.ChoiceDelta(role="assistant", content=piece)
             _compat.send_event(self, self._chunk(delta=delta))
 
-        if call.tool_call is not None:
+        if call.tools:
             await self._sleep_until(call.ttft if n == 0 else call.duration)
-            tool = call.tool_call
             delta = llm.ChoiceDelta(
                 role="assistant",
                 tool_calls=[
                     llm.FunctionToolCall(
                         name=tool.name,
                         arguments=json.dumps(dict(tool.arguments)),
-                        call_id=f"{self._request_id}-call-0",
+                        call_id=f"{self._request_id}{CALL_ID_SEPARATOR}{k}",
                     )
+                    for k, tool in enumerate(call.tools)
                 ],
             )
             _compat.send_event(self, self._chunk(delta=delta))

@@ -10,25 +10,34 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from livekit.agents import AgentSession, __version__, metrics
+from livekit.agents import Agent, AgentSession, __version__, metrics
 from livekit.agents.voice.transcription.synchronizer import TranscriptSynchronizer
 
 from .. import _compat
-from .agent import SimAgent
+from .agent import SimAgent, speak_greeting
 from .audio import SimAudioInput, SimAudioOutput, SimTextOutput
 from .cues import ScriptCues
 from .llm import ScriptedLLM
-from .scenario import MIN_INTERRUPTION_DURATION, Scenario, Turn
+from .own_agent import AgentSource, build_agent, check_tools
+from .scenario import (
+    MIN_INTERRUPTION_DURATION,
+    USER_RESPONSE_GAP,
+    Blip,
+    Scenario,
+    SpeechStart,
+    Turn,
+)
 from .stt import ScriptedSTT
+from .truth import GroundTruth, TruthEvent
 from .tts import ScriptedTTS
 from .vad import ScriptedVAD
 
-# how long the simulated user waits after the agent stops talking before speaking (s)
-USER_RESPONSE_GAP = 0.4
 # livekit's default false-interruption timeout (s), scaled by speed like the script
 FALSE_INTERRUPTION_TIMEOUT = 2.0
 # slack added to every wait for the agent, so a stuck session fails instead of hanging
 _WAIT_SLACK = 15.0
+_POLL = 0.002  # s between checks of the ground truth for an anchor event
+_SETTLE = 0.5  # s a user's agent gets to start a greeting of its own (scaled by speed)
 
 
 class SimulationError(RuntimeError):
@@ -59,6 +68,10 @@ class SimulationResult:
     """Requests the script did not foresee; empty for a run that followed the script."""
     started_at: float = 0.0
     ended_at: float = 0.0
+    truth: GroundTruth = field(default_factory=GroundTruth)
+    """The injected ground truth: every scripted user utterance, blip, interim and final
+    transcript, LLM request, synthesis and built-in tool run, with wall-clock times and
+    outcomes (done / error / cancelled)."""
 
     @property
     def injected(self) -> Scenario:
@@ -107,90 +120,253 @@ class _Recorder:
             await waiter
 
 
+@dataclass
+class _Reply:
+    """The agent's answer to one user turn (``turn`` None: the greeting) being awaited."""
+
+    turn: int | None
+    first_segment: int  # speaker segments started before it
+    segments: int  # segments it plays (TTS entries that do not fail)
+    budget: float  # scripted seconds it takes at most, before the slack
+
+
 class _Call:
     """One simulated call: the session, its fake devices and the script being played."""
 
-    def __init__(self, script: Scenario, speed: float, recorder: _Recorder) -> None:
+    def __init__(
+        self, script: Scenario, speed: float, recorder: _Recorder, cues: ScriptCues
+    ) -> None:
         self.script = script
         self.speed = speed
         self.recorder = recorder
+        self.cues = cues
+        self.truth = cues.truth
         self.microphone = SimAudioInput()
         self.speaker = SimAudioOutput()
         self.transcript = SimTextOutput()
+        self._background: list[asyncio.Task[None]] = []
 
-    def _timeout(self, seconds: float) -> float:
-        return seconds + _WAIT_SLACK
-
-    async def _wait(self, what: str, awaitable: Any, seconds: float) -> None:
+    async def _wait(self, what: str, awaitable: Any, seconds: float) -> Any:
         try:
-            await asyncio.wait_for(awaitable, self._timeout(seconds))
+            return await asyncio.wait_for(awaitable, seconds + _WAIT_SLACK)
         except asyncio.TimeoutError:
             raise SimulationError(f"timed out waiting for {what}") from None
 
-    async def _agent_done(
-        self, what: str, first_segment: int, segments: int, budget: float
-    ) -> None:
-        """Wait until ``segments`` agent segments from ``first_segment`` on have played."""
+    async def _until(self, predicate: Callable[[], bool]) -> None:
+        while not predicate():
+            await asyncio.sleep(_POLL)
+
+    @staticmethod
+    async def _sleep_until(wall_time: float) -> None:
+        await asyncio.sleep(max(0.0, wall_time - time.time()))
+
+    def _reply(self, turn: int | None) -> _Reply:
+        if turn is None:
+            greeting = self.script.greeting
+            assert greeting is not None
+            llm_time = greeting.llm.duration if greeting.llm else 0.0
+            budget = llm_time + greeting.tts.ttfb + (greeting.tts.audio_duration or 0.0)
+            segments = 1 if greeting.tts.error is None else 0
+        else:
+            script_turn = self.script.turns[turn]
+            budget = self._turn_budget(script_turn, self.script.endpointing_delay)
+            segments = sum(1 for entry in script_turn.tts if entry.error is None)
+        return _Reply(turn, self.speaker.segments_started, segments, budget)
+
+    @staticmethod
+    def _turn_budget(turn: Turn, endpointing_delay: float) -> float:
+        llm = sum(call.duration + sum(t.duration for t in call.tools) for call in turn.llm)
+        tts = sum(entry.ttfb + (entry.audio_duration or 0.0) for entry in turn.tts)
+        return turn.user.stt_delay + endpointing_delay + llm + tts
+
+    def _what(self, reply: _Reply) -> str:
+        return "the greeting" if reply.turn is None else f"the agent's reply to turn {reply.turn}"
+
+    async def _reply_done(self, reply: _Reply) -> None:
+        """Wait until ``reply`` has played all its audio (or, silent, ended its LLM calls)
+        and the agent listens again."""
         speaker = self.speaker
+        what = self._what(reply)
+        if reply.segments:
+            # audio of an earlier, interrupted reply may reach the speaker too: count only
+            # this reply's syntheses, and the segments that started after their audio
+            def synthesized() -> bool:
+                return len(self._syntheses(reply)) >= reply.segments
 
-        def played() -> bool:
-            return speaker.segments_started >= first_segment + segments and not speaker.playing
+            await self._wait(what, self._until(synthesized), reply.budget)
+            last_audio = self._syntheses(reply)[reply.segments - 1].detail["first_audio_at"]
 
-        await self._wait(what, speaker.wait_until(played), budget)
+            def played() -> bool:
+                heard = speaker.segment_started_at[reply.first_segment :]
+                return any(t >= last_audio for t in heard) and not speaker.playing
+
+            await self._wait(what, speaker.wait_until(played), reply.budget)
+        else:
+            calls = (
+                self.script.turns[reply.turn].llm
+                if reply.turn is not None
+                else ([self.script.greeting.llm] if self.script.greeting.llm else [])  # type: ignore[union-attr]
+            )
+            last = len(calls) - 1
+
+            def answered() -> bool:
+                return any(
+                    e.end is not None for e in self.truth.of("llm_request", reply.turn, index=last)
+                )
+
+            if calls:
+                await self._wait(what, self._until(answered), reply.budget)
         await self._wait(
             f"{what} (agent back to listening)", self.recorder.wait_agent_state("listening"), 0
         )
 
-    async def _agent_started(self, first_segment: int) -> None:
-        """Wait until the agent starts playing a segment after ``first_segment``."""
-        speaker = self.speaker
-        await speaker.wait_until(lambda: speaker.segments_started > first_segment)
+    def _syntheses(self, reply: _Reply) -> list[TruthEvent]:
+        """The syntheses of ``reply`` that produced audio, in order."""
+        return [e for e in self.truth.of("tts_request", reply.turn) if "first_audio_at" in e.detail]
 
-    @staticmethod
-    def _turn_budget(turn: Turn, endpointing_delay: float) -> float:
-        llm = sum(call.duration for call in turn.llm)
-        tts = sum(entry.ttfb + entry.audio_duration for entry in turn.tts)
-        return turn.user.stt_delay + endpointing_delay + llm + tts
+    def _first_played(self, reply: _Reply) -> float | None:
+        syntheses = self._syntheses(reply)
+        if not syntheses:
+            return None
+        first_audio = syntheses[0].detail["first_audio_at"]
+        heard = self.speaker.segment_started_at[reply.first_segment :]
+        return next((t for t in heard if t >= first_audio), None)
+
+    async def _audio_started(self, reply: _Reply) -> float:
+        """Wait for the first audio of ``reply`` to play; its wall-clock time."""
+        await self._wait(
+            f"{self._what(reply)} to start playing",
+            self._until(lambda: self._first_played(reply) is not None),
+            reply.budget,
+        )
+        started = self._first_played(reply)
+        assert started is not None
+        return started
+
+    async def _llm_started(self, reply: _Reply, call: int) -> float:
+        """Wait for LLM request ``call`` of ``reply``; its wall-clock start."""
+
+        def requested() -> bool:
+            return bool(self.truth.of("llm_request", reply.turn, index=call))
+
+        await self._wait(f"{self._what(reply)}'s LLM request", self._until(requested), reply.budget)
+        return self.truth.of("llm_request", reply.turn, index=call)[0].start
+
+    def _start_of(self, index: int) -> SpeechStart:
+        previous = self.script.turns[index - 1] if index > 0 else None
+        if previous is not None and previous.interrupt_after is not None:
+            return SpeechStart(after="agent_audio_start", offset=previous.interrupt_after)
+        start = self.script.turns[index].user.start
+        return start if start is not None else SpeechStart(offset=USER_RESPONSE_GAP / self.speed)
+
+    async def _wait_for_start(self, start: SpeechStart, reply: _Reply | None) -> float:
+        """Wait until the user is to speak; the wall-clock time of the anchor event."""
+        if reply is None:
+            anchor = time.time()
+        elif start.after == "agent_audio_end":
+            await self._reply_done(reply)
+            anchor = time.time()
+        elif start.after == "agent_audio_start":
+            anchor = await self._audio_started(reply)
+        else:
+            anchor = await self._llm_started(reply, start.call)
+        await self._sleep_until(anchor + start.offset)
+        return anchor
+
+    async def _blips(self, reply: _Reply, blips: tuple[Blip, ...]) -> None:
+        audio_start = await self._audio_started(reply)
+        for k, blip in enumerate(blips):
+            await self._sleep_until(audio_start + blip.at)
+            if self.microphone.speaking:
+                self.cues.anomalies.append(f"turn {reply.turn}: blip {k} while the user speaks")
+                continue
+            code = len(self.script.turns) + 1 + k
+            started, ended = await self.microphone.speak(code, blip.duration)
+            event = self.truth.instant("blip", reply.turn, index=k, at=blip.at)
+            event.start, event.end = started, ended
+
+    async def _settle(self) -> None:
+        """Let an unscripted greeting (a user's agent greeting from on_enter) finish."""
+        speaker = self.speaker
+        await asyncio.sleep(_SETTLE / self.speed)
+        await self._wait(
+            "the agent's own greeting",
+            self._until(lambda: not speaker.playing and self.recorder.agent_state == "listening"),
+            0,
+        )
 
     async def play(self) -> None:
         script = self.script
-        loop = asyncio.get_running_loop()
-        greeting = script.greeting
-        if greeting is not None:
-            llm_time = greeting.llm.duration if greeting.llm else 0.0
-            budget = llm_time + greeting.tts.ttfb + greeting.tts.audio_duration
-            await self._agent_done("the greeting", 0, 1, budget)
-            await asyncio.sleep(USER_RESPONSE_GAP / self.speed)
-
-        speaking: asyncio.Task[None] | None = None
-        for i, turn in enumerate(script.turns):
-            what = f"the agent's reply to turn {i}"
-            if speaking is None:
-                await self._wait(
+        reply = self._reply(None) if script.greeting is not None else None
+        if reply is None and self.cues.improvises_greeting:
+            await self._settle()
+        try:
+            for i, turn in enumerate(script.turns):
+                start = self._start_of(i)
+                anchor = await self._wait_for_start(start, reply)
+                event = self.truth.begin(
+                    "user_speech", i, after=start.after, offset=start.offset, anchor_at=anchor
+                )
+                started, ended = await self._wait(
                     f"user speech of turn {i}",
                     self.microphone.speak(i + 1, turn.user.speech_duration),
                     turn.user.speech_duration,
                 )
-            else:  # started while the agent was talking (interruption)
-                await self._wait(f"user speech of turn {i}", speaking, turn.user.speech_duration)
-                speaking = None
-            first_segment = self.speaker.segments_started
-            budget = self._turn_budget(turn, script.endpointing_delay)
+                event.start, event.end = started, ended
+                self.cues.spoken_turns = i + 1
+                reply = self._reply(i)
+                if turn.blips:
+                    self._background.append(asyncio.ensure_future(self._blips(reply, turn.blips)))
+            assert reply is not None
+            await self._reply_done(reply)
+            for task in self._background:
+                await self._wait("the blips", task, 0)
+        finally:
+            for task in self._background:
+                task.cancel()
 
-            if turn.interrupt_after is None:
-                await self._agent_done(what, first_segment, len(turn.tts), budget)
-                if i + 1 < len(script.turns):
-                    await asyncio.sleep(USER_RESPONSE_GAP / self.speed)
-                continue
 
-            # the user talks over the agent interrupt_after seconds into its speech
-            await self._wait(f"{what} to start", self._agent_started(first_segment), budget)
-            started = loop.time()
-            await asyncio.sleep(max(0.0, started + turn.interrupt_after - loop.time()))
-            following = script.turns[i + 1]
-            speaking = asyncio.ensure_future(
-                self.microphone.speak(i + 2, following.user.speech_duration)
-            )
+def session_options(
+    *, endpointing_delay: float, min_interruption_duration: float, false_interruption_timeout: float
+) -> dict[str, Any]:
+    """AgentSession keywords for VAD endpointing without a turn-detector model.
+
+    The same choices as ``_compat.vad_endpointing_session_options``, decided without
+    ``inspect.signature(AgentSession.__init__)``: another instrumentation may have wrapped
+    that constructor without ``functools.wraps``, hiding its parameters. What the release
+    has is read from the types that came with each option instead: ``turn_handling`` with
+    ``voice.turn.TurnHandlingOptions``, ``aec_warmup_duration`` as a field of
+    ``AgentSessionOptions``.
+    """
+    from livekit.agents.voice import agent_session
+
+    try:
+        from livekit.agents.voice import turn
+    except ImportError:  # 1.2 has no turn module
+        turn = None
+    if turn is not None and hasattr(turn, "TurnHandlingOptions"):
+        opts: dict[str, Any] = {
+            "turn_handling": {
+                "turn_detection": None,
+                "endpointing": {"min_delay": endpointing_delay},
+                "interruption": {
+                    "mode": "vad",
+                    "min_duration": min_interruption_duration,
+                    "false_interruption_timeout": false_interruption_timeout,
+                },
+            }
+        }
+    else:
+        opts = {
+            "min_endpointing_delay": endpointing_delay,
+            "min_interruption_duration": min_interruption_duration,
+            "false_interruption_timeout": false_interruption_timeout,
+        }
+    options_type = getattr(agent_session, "AgentSessionOptions", None)  # 1.2: VoiceOptions
+    fields = getattr(options_type, "__dataclass_fields__", {})
+    if "aec_warmup_duration" in fields:
+        opts["aec_warmup_duration"] = None
+    return opts
 
 
 async def run_scenario(
@@ -198,18 +374,22 @@ async def run_scenario(
     *,
     speed: float = 1.0,
     agent_name: str = "lk-otel-sim",
+    agent: AgentSource | None = None,
     on_session: Callable[[AgentSession], None] | None = None,
 ) -> SimulationResult:
     """Play ``scenario`` through a real AgentSession with scripted plugins; no network.
 
     ``speed`` divides every scripted delay and duration (4.0: four times faster). Spans go
     to whatever tracer provider was given to ``livekit.agents.telemetry``; this sets none.
+    ``agent``: your own Agent (an instance, its class, or a factory returning one) instead
+    of the built-in one; its instructions, tools and hooks really run (the scripted tool
+    calls must name its tools), only the VAD/STT/LLM/TTS are scripted.
     ``on_session`` is called with the session before it starts, to subscribe to events.
     """
     # livekit attaches the agent_session span to the context that calls start() and never
     # detaches it; a task of its own keeps that from leaking into the caller's context
     return await asyncio.ensure_future(
-        _run_call(scenario, speed=speed, agent_name=agent_name, on_session=on_session)
+        _run_call(scenario, speed=speed, agent_name=agent_name, agent=agent, on_session=on_session)
     )
 
 
@@ -218,9 +398,18 @@ async def _run_call(
     *,
     speed: float,
     agent_name: str,
+    agent: AgentSource | None,
     on_session: Callable[[AgentSession], None] | None,
 ) -> SimulationResult:
     script = scenario.scaled(speed)
+    truth = GroundTruth()
+    cues = ScriptCues(script, truth, improvise_greeting=agent is not None)
+    if agent is None:
+        the_agent: Agent = SimAgent(script=script, cues=cues, agent_name=agent_name)
+    else:
+        the_agent = build_agent(agent)
+        check_tools(script, the_agent)
+        agent_name = type(the_agent).__name__
     # a process that just imported livekit runs its first full garbage collection some
     # seconds later, stalling the event loop ~0.1 s mid-call (and every latency livekit
     # measures then); collecting now moves that work before the call
@@ -231,14 +420,14 @@ async def _run_call(
         session_id=f"sim-{uuid.uuid4().hex}",
         agent_name=agent_name,
         livekit_version=__version__,
+        truth=truth,
     )
     recorder = _Recorder(result)
-    cues = ScriptCues(script)
-    call = _Call(script, speed, recorder)
+    call = _Call(script, speed, recorder, cues)
     models = script.models
 
     vad = ScriptedVAD(min_silence_duration=script.endpointing_delay / 2)
-    stt = ScriptedSTT(utterances=[t.user for t in script.turns], model=models.stt)
+    stt = ScriptedSTT(utterances=[t.user for t in script.turns], model=models.stt, truth=truth)
     llm = ScriptedLLM(cues=cues, model=models.llm)
     tts = ScriptedTTS(cues=cues, model=models.tts)
     session: AgentSession = AgentSession(
@@ -246,7 +435,7 @@ async def _run_call(
         stt=stt,
         llm=llm,
         tts=tts,
-        **_compat.vad_endpointing_session_options(
+        **session_options(
             endpointing_delay=script.endpointing_delay,
             min_interruption_duration=MIN_INTERRUPTION_DURATION / speed,
             false_interruption_timeout=FALSE_INTERRUPTION_TIMEOUT / speed,
@@ -265,9 +454,14 @@ async def _run_call(
     if on_session is not None:
         on_session(session)
 
+    greeting = script.greeting
+    if agent is not None and greeting is not None and greeting.by_agent and greeting.mode == "say":
+        cues.offer_tts(greeting.tts, None)  # for what the agent's on_enter says first
     result.started_at = time.time()
     try:
-        await session.start(SimAgent(script=script, cues=cues, agent_name=agent_name))
+        await session.start(the_agent)
+        if agent is not None:
+            speak_greeting(session, script, cues)
         await call.play()
     finally:
         try:

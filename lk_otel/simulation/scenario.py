@@ -1,43 +1,43 @@
-"""The script of a simulated call: data in, validated frozen dataclasses out.
+"""The script of a simulated call: pydantic models, validated from data or a JSON file.
 
 A scenario is a mapping (or a JSON file) with snake_case keys; every duration is in
-seconds. Unknown keys raise :class:`ScenarioError` naming the key with its path
-(``turns[2].llm[0].ttfx``); missing optional keys get the defaults below.
-
-Keys (``*`` required)::
-
-    name, instructions                  labels; instructions go to the Agent
-    greeting: {text*, mode: say|generate, tts: {ttfb, audio_duration},
-               llm: {ttft, duration, input_tokens, output_tokens, cached_input_tokens}}
-    endpointing_delay                   livekit's minimum end-of-turn delay (0.5)
-    models: {llm|stt|tts: {provider, model}}
-    turns*: [{
-        user*: {text*, speech_duration, stt_delay},
-        llm*: [{ttft, duration, text, input_tokens, output_tokens, cached_input_tokens,
-                tool_call: {name*, arguments, result}}],   # a tool call is followed
-        tts: {ttfb, audio_duration} | [one per LLM call with text],  # by another call
-        interrupt_after,   # the user starts the next turn this far into the agent's speech
-    }]
+seconds. Unknown keys, wrong types and absurd values raise :class:`ScenarioError` naming
+the key with its path (``turns[2].llm[0].ttft: must be >= 0``); missing optional keys get
+the defaults of the models below. The JSON Schema of the format is
+``scenarios/scenario.schema.json`` (``python -m lk_otel.simulation.schema`` rewrites it).
 
 ``ttft``/``duration`` run from the LLM request; ``ttfb`` from the first text the TTS
-receives; ``stt_delay`` from the end of the user's speech to the final transcript.
+receives; ``stt_delay`` from the end of the user's speech to the final transcript. A
+user turn starts, by default, ``USER_RESPONSE_GAP`` after the agent's previous reply has
+played; ``user.start`` moves it relative to that reply (its first LLM request, its first
+audio, or the end of its audio), so the user can talk over the agent or while it thinks.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 # livekit's default minimum interruption duration (s): user speech shorter than this
 # does not interrupt the agent. The simulation passes it to the session (scaled by speed).
 MIN_INTERRUPTION_DURATION = 0.5
+# how long the simulated user waits after the agent stops talking before speaking (s)
+USER_RESPONSE_GAP = 0.4
 
 DEFAULT_ENDPOINTING_DELAY = 0.5
 DEFAULT_STT_DELAY = 0.25
@@ -45,20 +45,52 @@ DEFAULT_TTFT = 0.5
 DEFAULT_TTFB = 0.25
 DEFAULT_INPUT_TOKENS = 500
 DEFAULT_INSTRUCTIONS = "You are a helpful voice assistant. Keep answers short."
+# the largest values a script may ask for: beyond them a value is a typo, not a call
+MAX_SECONDS = 3600.0
+MAX_TOKENS = 10_000_000  # per LLM request; the largest context windows hold ~2M
 _WORDS_PER_SECOND_SPOKEN = 2.6  # default speech / audio length from the words of a text
 _SECONDS_PER_OUTPUT_TOKEN = 0.02  # default LLM duration after the first token
+
+Seconds = Annotated[float, Field(strict=True, ge=0, le=MAX_SECONDS, allow_inf_nan=False)]
+Tokens = Annotated[int, Field(strict=True, ge=0, le=MAX_TOKENS)]
+Text = Annotated[str, Field(strict=True)]
 
 
 class ScenarioError(ValueError):
     """A scenario that cannot be run; the message names the offending key and its path."""
 
 
-@dataclass(frozen=True)
-class ModelRef:
+class _KeyError(ValueError):
+    """Raised inside a validator: the error belongs to ``key`` (a path below the model)."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def _fill(self, **values: Any) -> None:
+        """Set derived defaults in an after-validator (the model is frozen afterwards)."""
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+
+def _spoken_seconds(text: str) -> float:
+    return round(max(0.6, len(text.split()) / _WORDS_PER_SECOND_SPOKEN), 3)
+
+
+def _estimated_tokens(text: str) -> int:
+    return max(1, math.ceil(len(text) / 4))
+
+
+class ModelRef(_Model):
     """Provider and model name a fake plugin reports (keys of ``session.usage``)."""
 
-    provider: str
-    model: str
+    provider: Text = "lk-otel-sim"
+    model: Text
 
 
 class ReportsModel:
@@ -78,87 +110,410 @@ class ReportsModel:
         return self._model.provider
 
 
-@dataclass(frozen=True)
-class Models:
-    llm: ModelRef = ModelRef("lk-otel-sim", "scripted-llm")
-    stt: ModelRef = ModelRef("lk-otel-sim", "scripted-stt")
-    tts: ModelRef = ModelRef("lk-otel-sim", "scripted-tts")
+class Models(_Model):
+    """The provider/model each fake plugin reports."""
+
+    llm: ModelRef = ModelRef(model="scripted-llm")
+    stt: ModelRef = ModelRef(model="scripted-stt")
+    tts: ModelRef = ModelRef(model="scripted-tts")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_model_names(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            data = dict(data)
+            for kind in ("llm", "stt", "tts"):
+                ref = data.get(kind)
+                if isinstance(ref, Mapping) and "model" not in ref:
+                    data[kind] = {**ref, "model": f"scripted-{kind}"}
+        return data
 
 
-@dataclass(frozen=True)
-class ToolCall:
-    """A function call the LLM makes; the simulated tool returns ``result``."""
+class Handoff(_Model):
+    """The built-in tool hands the call to another agent (its name and instructions); the
+    new agent answers in the same turn, with the next scripted LLM call."""
 
-    name: str
-    arguments: Mapping[str, Any]
-    result: str
+    agent: Text = Field(min_length=1)
+    instructions: Text = DEFAULT_INSTRUCTIONS
 
 
-@dataclass(frozen=True)
-class LLMCall:
-    """One LLM request: first chunk after ``ttft``, last chunk and usage at ``duration``."""
+class ToolCall(_Model):
+    """A function call the LLM makes.
 
-    ttft: float
-    duration: float
-    text: str
-    input_tokens: int
-    output_tokens: int
-    cached_input_tokens: int
+    The built-in agent's tool takes ``duration`` and returns ``result``; ``result: null``
+    makes it return None, and livekit then asks the LLM for no reply (the turn ends
+    silently, unless another tool of the same call returns something). With ``handoff`` it
+    returns a new agent instead: livekit switches to it, and it answers the turn. A user's own agent
+    (``run_scenario(agent=…)``) runs its real tool instead: ``result`` and ``duration``
+    are then ignored.
+    """
+
+    name: Text = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    result: Text | None = "ok"
+    duration: Seconds = 0.0
+    handoff: Handoff | None = None
+
+    @field_validator("result", mode="before")
+    @classmethod
+    def _json_result(cls, value: Any) -> Any:
+        if value is None or isinstance(value, str):
+            return value
+        try:
+            return json.dumps(value)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"not JSON-serializable: {e}") from e
+
+    @field_validator("arguments")
+    @classmethod
+    def _json_arguments(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"not JSON-serializable: {e}") from e
+        return value
+
+
+class Failure(_Model):
+    """A provider error ``at`` seconds into a request (non-retryable: livekit gives up)."""
+
+    at: Seconds = 0.0
+    message: Text = "scripted provider error"
+
+
+def _default_output_tokens(data: dict[str, Any]) -> int:
+    text = data.get("text") or ""
+    tokens = _estimated_tokens(text) if text else 0
+    for call in data.get("tool_calls") or ([data["tool_call"]] if data.get("tool_call") else []):
+        tokens += _estimated_tokens(json.dumps(call.arguments)) + 5
+    return tokens
+
+
+def _default_duration(data: dict[str, Any]) -> float:
+    ttft = data.get("ttft", DEFAULT_TTFT)
+    return min(MAX_SECONDS, ttft + _SECONDS_PER_OUTPUT_TOKEN * data.get("output_tokens", 0))
+
+
+class LLMCall(_Model):
+    """One LLM request: first chunk after ``ttft``, last chunk and usage at ``duration``.
+
+    It speaks ``text``, calls ``tool_call`` (or several tools at once, ``tool_calls``),
+    or fails with ``error`` (then it has neither, and no usage is reported).
+    """
+
+    text: Text = ""
     tool_call: ToolCall | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    input_tokens: Tokens = DEFAULT_INPUT_TOKENS
+    output_tokens: Tokens = Field(default_factory=_default_output_tokens)
+    cached_input_tokens: Tokens = 0
+    ttft: Seconds = DEFAULT_TTFT
+    duration: Seconds = Field(default_factory=_default_duration)
+    error: Failure | None = None
+
+    @property
+    def tools(self) -> tuple[ToolCall, ...]:
+        """Every tool this call asks for (``tool_call`` or ``tool_calls``)."""
+        return (self.tool_call,) if self.tool_call is not None else self.tool_calls
+
+    @property
+    def wants_reply(self) -> bool:
+        """Whether an LLM call follows this call's tools: livekit asks for one when a tool
+        returns a result (not None); after a handoff the new agent answers."""
+        return any(tool.result is not None or tool.handoff for tool in self.tools)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LLMCall:
+        if self.tool_call is not None and self.tool_calls:
+            raise _KeyError("tool_calls", "give tool_call or tool_calls, not both")
+        if self.error is not None:
+            if self.text or self.tools:
+                raise _KeyError("error", "a failing call has no text or tool calls")
+        elif not self.text.strip() and not self.tools:
+            raise _KeyError("text", "a call without tool_call needs text")
+        if self.cached_input_tokens > self.input_tokens:
+            raise _KeyError(
+                "cached_input_tokens",
+                f"{self.cached_input_tokens} exceeds input_tokens {self.input_tokens}",
+            )
+        if self.duration < self.ttft:
+            raise _KeyError("duration", f"{self.duration} is shorter than ttft {self.ttft}")
+        return self
 
 
-@dataclass(frozen=True)
-class TTSCall:
-    """One synthesis: first audio ``ttfb`` after the first text, ``audio_duration`` of audio."""
+class TTSCall(_Model):
+    """One synthesis: first audio ``ttfb`` after the first text, ``audio_duration`` of audio.
 
-    ttfb: float
-    audio_duration: float
+    ``audio_duration`` defaults to the spoken length of the text; ``error`` fails the
+    synthesis ``error.at`` seconds after its first text, before any audio.
+    """
+
+    ttfb: Seconds = DEFAULT_TTFB
+    audio_duration: Annotated[Seconds, Field(gt=0)] | None = None
+    error: Failure | None = None
+
+    def for_text(self, text: str) -> TTSCall:
+        """This entry with the default audio length of ``text`` filled in."""
+        if self.audio_duration is not None:
+            return self
+        return self.model_copy(update={"audio_duration": _spoken_seconds(text)})
 
 
-@dataclass(frozen=True)
-class UserSpeech:
-    """What the user says: ``speech_duration`` of audio, final transcript ``stt_delay`` later."""
-
-    text: str
-    speech_duration: float
-    stt_delay: float
+Anchor = Literal["agent_audio_start", "agent_audio_end", "llm_request_start"]
 
 
-@dataclass(frozen=True)
-class Turn:
+class SpeechStart(_Model):
+    """When the user starts speaking: ``offset`` seconds after an event of the agent's
+    previous reply (the greeting for the first turn): its first LLM request, its first
+    audio, or the end of its audio (the first turn of a call without a greeting: after
+    the session started)."""
+
+    after: Anchor = "agent_audio_end"
+    offset: Seconds = USER_RESPONSE_GAP
+    call: Annotated[int, Field(strict=True, ge=0)] = 0
+    """With ``llm_request_start``: which LLM call of that reply (1: a tool call's follow-up)."""
+
+
+class Interim(_Model):
+    """An interim transcript ``at`` seconds into the user's speech."""
+
+    at: Seconds
+    text: Text
+
+
+class UserSpeech(_Model):
+    """What the user says: ``speech_duration`` of audio, final transcript ``stt_delay`` later.
+
+    ``interim`` lists the interim transcripts (default: the first half of the words,
+    halfway through the speech); ``start`` moves the speech relative to the agent's
+    previous reply.
+    """
+
+    text: Text = Field(min_length=1, pattern=r"\S")
+    speech_duration: Annotated[Seconds, Field(gt=0)] = Field(
+        default_factory=lambda data: _spoken_seconds(data.get("text") or "")
+    )
+    stt_delay: Seconds = DEFAULT_STT_DELAY
+    interim: tuple[Interim, ...] | None = None
+    start: SpeechStart | None = None
+
+    @property
+    def interim_results(self) -> tuple[Interim, ...]:
+        """The interim transcripts the STT sends, defaults applied."""
+        if self.interim is not None:
+            return self.interim
+        words = self.text.split()
+        half = " ".join(words[: max(1, len(words) // 2)])
+        return (Interim(at=self.speech_duration / 2, text=half),)
+
+    @model_validator(mode="after")
+    def _interims_inside(self) -> UserSpeech:
+        for i, interim in enumerate(self.interim or ()):
+            if interim.at > self.speech_duration:
+                raise _KeyError(
+                    f"interim[{i}].at",
+                    f"{interim.at:g} is after the end of the speech ({self.speech_duration:g} s)",
+                )
+        return self
+
+
+class Blip(_Model):
+    """Noise from the user (a cough, a short "hm") ``at`` seconds into the agent's reply,
+    too short (< livekit's minimum interruption duration) to interrupt it; no transcript."""
+
+    at: Seconds
+    duration: Annotated[Seconds, Field(gt=0, lt=MIN_INTERRUPTION_DURATION)]
+
+
+class Turn(_Model):
     """A user utterance and the agent's reply (one TTS entry per LLM call that speaks)."""
 
     user: UserSpeech
-    llm: tuple[LLMCall, ...]
-    tts: tuple[TTSCall, ...]
-    interrupt_after: float | None = None
+    llm: tuple[LLMCall, ...] = Field(min_length=1)
+    tts: tuple[TTSCall, ...] = Field(default=(), validate_default=True)
+    interrupt_after: Seconds | None = None
+    blips: tuple[Blip, ...] = ()
 
     @property
     def speaking_calls(self) -> tuple[LLMCall, ...]:
         """The LLM calls with text, in order; ``tts[i]`` voices ``speaking_calls[i]``."""
         return tuple(call for call in self.llm if call.text)
 
+    @property
+    def speaks(self) -> bool:
+        """Whether the reply plays any audio (some call speaks and its synthesis works)."""
+        return any(entry.error is None for entry in self.tts)
 
-@dataclass(frozen=True)
-class Greeting:
-    """What the agent says first: ``say`` (TTS only) or ``generate`` (an LLM call, then TTS)."""
+    @field_validator("llm", mode="before")
+    @classmethod
+    def _one_call(cls, value: Any) -> Any:
+        return [value] if isinstance(value, Mapping) else value
 
-    text: str
-    mode: Literal["say", "generate"]
-    tts: TTSCall
+    @field_validator("tts", mode="before")
+    @classmethod
+    def _one_entry_per_speaking_call(cls, value: Any, info: ValidationInfo) -> Any:
+        calls = info.data.get("llm")
+        if calls is None:  # the llm list is invalid: that error is reported
+            return () if value is None or isinstance(value, Mapping) else value
+        speaking = sum(1 for call in calls if call.text)
+        if value is None or value == () or isinstance(value, Mapping):
+            entry = TTSCall.model_validate(value or {})
+            return [entry] * speaking
+        if isinstance(value, (list, tuple)) and len(value) != speaking:
+            raise ValueError(
+                f"{len(value)} entries for {speaking} LLM call(s) with text "
+                "(one entry per LLM call that speaks)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Turn:
+        for i, call in enumerate(self.llm):
+            last = i == len(self.llm) - 1
+            if call.error is not None and not last:
+                raise _KeyError(f"llm[{i + 1}]", "a failed LLM call ends the turn")
+            if last and call.tools and call.wants_reply:
+                raise _KeyError(
+                    f"llm[{i}].tool_call" if call.tool_call else f"llm[{i}].tool_calls",
+                    "livekit calls the LLM again after a tool call that returns a result; "
+                    "add the follow-up call after it (or make every result null)",
+                )
+            if not last and not (call.tools and call.wants_reply):
+                raise _KeyError(
+                    f"llm[{i + 1}]",
+                    "only a call with a tool_call that returns a result is followed by "
+                    "another LLM call in the same turn",
+                )
+        texts = [call.text for call in self.llm if call.text]
+        self._fill(tts=tuple(e.for_text(t) for e, t in zip(self.tts, texts, strict=True)))
+        if self.interrupt_after is not None:
+            if not self.tts or self.tts[0].error is not None:
+                raise _KeyError("interrupt_after", "the reply plays no audio to interrupt")
+            assert self.tts[0].audio_duration is not None
+            limit = self.tts[0].audio_duration - MIN_INTERRUPTION_DURATION
+            if not 0 < self.interrupt_after < limit:
+                raise _KeyError(
+                    "interrupt_after",
+                    f"must be > 0 and < {limit:g} s (the first spoken audio, "
+                    f"{self.tts[0].audio_duration:g} s, minus livekit's "
+                    f"{MIN_INTERRUPTION_DURATION:g} s minimum interruption duration)",
+                )
+        audio = self.tts[0].audio_duration if self.tts and self.tts[0].error is None else None
+        for i, blip in enumerate(self.blips):
+            if audio is None:
+                raise _KeyError(f"blips[{i}]", "the reply plays no audio to talk over")
+            if blip.at + blip.duration >= audio:
+                raise _KeyError(
+                    f"blips[{i}].at",
+                    f"the blip must end within the first spoken audio ({audio:g} s)",
+                )
+        return self
+
+
+class Greeting(_Model):
+    """What the agent says first: ``say`` (TTS only) or ``generate`` (an LLM call, then TTS).
+
+    ``by_agent``: the agent's own ``on_enter`` speaks it (a user's agent that greets by
+    itself); the simulation then only scripts the greeting's LLM and TTS timing. Otherwise
+    the simulation has the session say or generate it when the agent enters.
+    """
+
+    text: Text = Field(min_length=1, pattern=r"\S")
+    mode: Literal["say", "generate"] = "say"
     llm: LLMCall | None = None
+    tts: TTSCall = TTSCall()
+    by_agent: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _llm_speaks_the_text(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        if data.get("mode", "say") != "generate":
+            if data.get("llm") is not None:
+                raise _KeyError("llm", "only allowed with mode 'generate'")
+            return data
+        llm = data.get("llm") or {}
+        if isinstance(llm, Mapping):
+            text = data.get("text")
+            if "text" in llm and llm["text"] != text:
+                raise _KeyError("llm.text", "the greeting's LLM speaks greeting.text")
+            data = {**data, "llm": {**llm, "text": text}}
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Greeting:
+        if self.llm is not None and (self.llm.tools or self.llm.error):
+            raise _KeyError("llm", "a greeting's LLM call only speaks")
+        self._fill(tts=self.tts.for_text(self.text))
+        return self
 
 
-@dataclass(frozen=True)
-class Scenario:
+class Scenario(_Model):
     """A validated script of one simulated call."""
 
-    turns: tuple[Turn, ...]
+    model_config = ConfigDict(populate_by_name=True)
+
+    schema_: str | None = Field(default=None, alias="$schema", exclude=True)
+    name: Text = "scenario"
+    instructions: Text = DEFAULT_INSTRUCTIONS
     greeting: Greeting | None = None
-    endpointing_delay: float = DEFAULT_ENDPOINTING_DELAY
-    models: Models = field(default_factory=Models)
-    name: str = "scenario"
-    instructions: str = DEFAULT_INSTRUCTIONS
+    endpointing_delay: Annotated[Seconds, Field(gt=0)] = DEFAULT_ENDPOINTING_DELAY
+    models: Models = Models()
+    turns: tuple[Turn, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        for i, turn in enumerate(self.turns):
+            start = turn.user.start
+            previous = self.turns[i - 1] if i > 0 else None
+            if start is not None and previous is not None and previous.interrupt_after:
+                raise _KeyError(
+                    f"turns[{i}].user.start",
+                    f"turns[{i - 1}].interrupt_after already starts this speech",
+                )
+            if start is not None and start.after != "agent_audio_end":
+                reply_speaks = previous.speaks if previous else self.greeting is not None
+                if start.after == "llm_request_start":
+                    calls = (
+                        len(previous.llm)
+                        if previous
+                        else int(bool(self.greeting and self.greeting.llm))
+                    )
+                    if start.call >= calls:
+                        raise _KeyError(
+                            f"turns[{i}].user.start.after", "the previous reply has no LLM call"
+                        )
+                elif not reply_speaks:
+                    raise _KeyError(
+                        f"turns[{i}].user.start.after", "the previous reply plays no audio"
+                    )
+            interrupts = (previous is not None and previous.interrupt_after is not None) or (
+                start is not None and start.after != "agent_audio_end"
+            )
+            if interrupts and turn.user.speech_duration <= MIN_INTERRUPTION_DURATION:
+                raise _KeyError(
+                    f"turns[{i}].user.speech_duration",
+                    "the interrupting speech must last more than livekit's "
+                    f"{MIN_INTERRUPTION_DURATION:g} s minimum interruption duration",
+                )
+            if previous is not None and previous.blips:
+                talks_over = previous.interrupt_after
+                if start is not None and start.after == "agent_audio_start":
+                    talks_over = start.offset
+                last_blip = max(b.at + b.duration for b in previous.blips)
+                if talks_over is not None and talks_over < last_blip:
+                    raise _KeyError(
+                        f"turns[{i}].user.start.offset",
+                        f"the user speaks {talks_over:g} s into the reply, during "
+                        f"turns[{i - 1}].blips (they end at {last_blip:g} s)",
+                    )
+            if turn.interrupt_after is not None and i == len(self.turns) - 1:
+                raise _KeyError(
+                    f"turns[{i}].interrupt_after",
+                    "the last turn has no next user turn to interrupt with",
+                )
+        return self
 
     def scaled(self, speed: float) -> Scenario:
         """The same scenario with every delay and duration divided by ``speed``."""
@@ -168,25 +523,10 @@ class Scenario:
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario as plain data (what :func:`load_scenario` accepts back)."""
-        data = dataclasses.asdict(self)
-        for turn in data["turns"]:
-            if turn["interrupt_after"] is None:
-                del turn["interrupt_after"]
-            for call in turn["llm"]:
-                if call["tool_call"] is None:
-                    del call["tool_call"]
-                else:
-                    call["tool_call"]["arguments"] = dict(call["tool_call"]["arguments"])
-        if data["greeting"] is None:
-            del data["greeting"]
-        elif data["greeting"]["llm"] is None:
-            del data["greeting"]["llm"]
-        else:
-            del data["greeting"]["llm"]["text"]
-            del data["greeting"]["llm"]["tool_call"]
-        return data
+        return self.model_dump(mode="json", by_alias=True)
 
 
+# every duration a speed factor scales (token counts, texts and anchors stay)
 _TIME_FIELDS = frozenset(
     {
         "ttft",
@@ -197,46 +537,76 @@ _TIME_FIELDS = frozenset(
         "stt_delay",
         "interrupt_after",
         "endpointing_delay",
+        "offset",
+        "at",
     }
 )
 
 
 def _scale(obj: Any, factor: float) -> Any:
-    if not dataclasses.is_dataclass(obj):
+    if isinstance(obj, tuple):
+        return tuple(_scale(v, factor) for v in obj)
+    if not isinstance(obj, BaseModel):
         return obj
     changes: dict[str, Any] = {}
-    for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name)
-        if f.name in _TIME_FIELDS and isinstance(value, float):
-            changes[f.name] = value * factor
-        elif isinstance(value, tuple):
-            changes[f.name] = tuple(_scale(v, factor) for v in value)
-        elif dataclasses.is_dataclass(value):
-            changes[f.name] = _scale(value, factor)
-    return dataclasses.replace(obj, **changes)
+    for name in type(obj).model_fields:
+        value = getattr(obj, name)
+        if name in _TIME_FIELDS and isinstance(value, float):
+            changes[name] = value * factor
+        elif isinstance(value, (BaseModel, tuple)):
+            changes[name] = _scale(value, factor)
+    return obj.model_copy(update=changes)
 
 
-# --- loading and validation ----------------------------------------------------------
+# --- loading -------------------------------------------------------------------------
 
 
-def load_scenario(source: str | os.PathLike[str] | Mapping[str, Any] | None = None) -> Scenario:
-    """Validate a scenario from a mapping, a JSON file path or JSON text; None → default.
+def load_scenario(
+    source: str | os.PathLike[str] | Mapping[str, Any] | Scenario | None = None,
+) -> Scenario:
+    """Validate a scenario from a mapping, a JSON file path, JSON text, or the name of a
+    built-in scenario (``default``, …); None → ``default``.
 
     Raises :class:`ScenarioError` naming the offending key with its path.
     """
+    if isinstance(source, Scenario):
+        return source
     if source is None:
-        text = resources.files(__package__).joinpath("scenarios/default.json").read_text()
-        return _parse_scenario(_json(text, "default.json"))
+        source = "default"
     if isinstance(source, Mapping):
-        return _parse_scenario(source)
+        return parse_scenario(source)
     if isinstance(source, str) and source.lstrip().startswith("{"):
-        return _parse_scenario(_json(source, "<json text>"))
+        return parse_scenario(_json(source, "<json text>"))
+    if isinstance(source, str) and source in builtin_scenarios():
+        text = resources.files(__package__).joinpath(f"scenarios/{source}.json").read_text()
+        return parse_scenario(_json(text, f"{source}.json"))
     path = Path(source)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
-        raise ScenarioError(f"cannot read scenario file {str(path)!r}: {e}") from e
-    return _parse_scenario(_json(text, str(path)))
+        raise ScenarioError(
+            f"cannot read scenario file {str(path)!r}: {e} "
+            f"(built-in scenarios: {', '.join(builtin_scenarios())})"
+        ) from e
+    return parse_scenario(_json(text, str(path)))
+
+
+def builtin_scenarios() -> list[str]:
+    """The names of the scenarios shipped in ``lk_otel/simulation/scenarios``."""
+    folder = resources.files(__package__).joinpath("scenarios")
+    return sorted(
+        p.name[: -len(".json")]
+        for p in folder.iterdir()
+        if p.name.endswith(".json") and not p.name.endswith(".schema.json")
+    )
+
+
+def parse_scenario(data: Any) -> Scenario:
+    """Validate plain data as a Scenario; errors become one :class:`ScenarioError`."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as e:
+        raise ScenarioError(_describe(e)) from None
 
 
 def _json(text: str, origin: str) -> Any:
@@ -246,293 +616,68 @@ def _json(text: str, origin: str) -> Any:
         raise ScenarioError(f"{origin}: invalid JSON: {e}") from e
 
 
-def _join(path: str, key: str | int) -> str:
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    return f"{path}.{key}" if path else key
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for key in loc:
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
+    return out
 
 
-def _mapping(value: Any, path: str, allowed: Sequence[str]) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ScenarioError(f"{path or 'scenario'}: expected an object, got {type(value).__name__}")
-    for key in value:
-        if key not in allowed:
-            raise ScenarioError(
-                f"{_join(path, str(key))}: unknown key {key!r} (allowed: {', '.join(allowed)})"
-            )
-    return value
+_MESSAGES = {
+    "extra_forbidden": "unknown key",
+    "missing": "required",
+    "greater_than_equal": "must be >= {ge}",
+    "greater_than": "must be > {gt}",
+    "less_than_equal": "must be <= {le}",
+    "less_than": "must be < {lt}",
+    "finite_number": "must be a finite number",
+    "float_type": "expected a number of seconds",
+    "int_type": "expected an integer",
+    "string_type": "expected a string",
+    "string_too_short": "must not be empty",
+    "string_pattern_mismatch": "must match {pattern}",
+    "too_short": "must not be empty",
+    "bool_type": "expected true or false",
+}
 
 
-def _seconds(data: Mapping[str, Any], key: str, path: str, default: float | None) -> float:
-    where = _join(path, key)
-    if key not in data:
-        if default is None:
-            raise ScenarioError(f"{where}: required")
-        return float(default)
-    value = data[key]
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ScenarioError(f"{where}: expected a number of seconds, got {value!r}")
-    if not math.isfinite(value) or value < 0:
-        raise ScenarioError(f"{where}: must be a finite number >= 0, got {value!r}")
-    return float(value)
-
-
-def _count(data: Mapping[str, Any], key: str, path: str, default: int) -> int:
-    value = data.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ScenarioError(f"{_join(path, key)}: expected an integer >= 0, got {value!r}")
-    return value
-
-
-def _text(data: Mapping[str, Any], key: str, path: str, default: str | None) -> str:
-    if key not in data:
-        if default is None:
-            raise ScenarioError(f"{_join(path, key)}: required")
-        return default
-    value = data[key]
-    if not isinstance(value, str):
-        raise ScenarioError(f"{_join(path, key)}: expected a string, got {value!r}")
-    return value
-
-
-def _spoken_seconds(text: str) -> float:
-    return round(max(0.6, len(text.split()) / _WORDS_PER_SECOND_SPOKEN), 3)
-
-
-def _estimated_tokens(text: str) -> int:
-    return max(1, math.ceil(len(text) / 4))
-
-
-_MODEL_KEYS = ("provider", "model")
-
-
-def _parse_models(value: Any, path: str) -> Models:
-    data = _mapping(value, path, ("llm", "stt", "tts"))
-    defaults = Models()
-    refs: dict[str, ModelRef] = {}
-    for kind in ("llm", "stt", "tts"):
-        default: ModelRef = getattr(defaults, kind)
-        if kind not in data:
-            refs[kind] = default
+def _errors(error: ValidationError, prefix: tuple[int | str, ...] = ()) -> list[str]:
+    out: list[str] = []
+    items = error.errors()
+    failed = [prefix + tuple(item["loc"]) for item in items]
+    for item in items:
+        loc = prefix + tuple(item["loc"])
+        if item["type"] == "default_factory_not_called":
+            continue  # a consequence of an error reported on a field it depends on
+        if item["type"] == "too_short" and any(f[: len(loc)] == loc != f for f in failed):
+            continue  # items of the list failed: those errors say why
+        cause = (item.get("ctx") or {}).get("error")
+        if isinstance(cause, ValidationError):  # a model validated inside a validator
+            out += _errors(cause, loc)
             continue
-        sub_path = _join(path, kind)
-        sub = _mapping(data[kind], sub_path, _MODEL_KEYS)
-        refs[kind] = ModelRef(
-            provider=_text(sub, "provider", sub_path, default.provider),
-            model=_text(sub, "model", sub_path, default.model),
-        )
-    return Models(**refs)
-
-
-_TOOL_KEYS = ("name", "arguments", "result")
-
-
-def _parse_tool_call(value: Any, path: str) -> ToolCall:
-    data = _mapping(value, path, _TOOL_KEYS)
-    name = _text(data, "name", path, None)
-    if not name.isidentifier():
-        raise ScenarioError(f"{_join(path, 'name')}: must be an identifier, got {name!r}")
-    arguments = data.get("arguments", {})
-    if not isinstance(arguments, Mapping) or not all(isinstance(k, str) for k in arguments):
-        raise ScenarioError(f"{_join(path, 'arguments')}: expected an object, got {arguments!r}")
-    result = data.get("result", "ok")
-    if not isinstance(result, str):
-        try:
-            result = json.dumps(result)
-        except (TypeError, ValueError) as e:
-            raise ScenarioError(f"{_join(path, 'result')}: not JSON-serializable: {e}") from e
-    return ToolCall(name=name, arguments=dict(arguments), result=result)
-
-
-_LLM_KEYS = (
-    "ttft",
-    "duration",
-    "text",
-    "input_tokens",
-    "output_tokens",
-    "cached_input_tokens",
-    "tool_call",
-)
-
-
-def _parse_llm_call(value: Any, path: str, *, text: str | None = None) -> LLMCall:
-    allowed = _LLM_KEYS if text is None else _LLM_KEYS[:2] + _LLM_KEYS[3:6]
-    data = _mapping(value, path, allowed)
-    tool_call = (
-        _parse_tool_call(data["tool_call"], _join(path, "tool_call"))
-        if ("tool_call" in data)
-        else None
-    )
-    if text is None:
-        text = _text(data, "text", path, "" if tool_call else None)
-    if not text.strip() and tool_call is None:
-        raise ScenarioError(f"{_join(path, 'text')}: a call without tool_call needs text")
-    default_out = _estimated_tokens(text) if text else 0
-    if tool_call is not None:
-        default_out += _estimated_tokens(json.dumps(dict(tool_call.arguments))) + 5
-    output_tokens = _count(data, "output_tokens", path, default_out)
-    input_tokens = _count(data, "input_tokens", path, DEFAULT_INPUT_TOKENS)
-    cached = _count(data, "cached_input_tokens", path, 0)
-    if cached > input_tokens:
-        raise ScenarioError(
-            f"{_join(path, 'cached_input_tokens')}: {cached} exceeds input_tokens {input_tokens}"
-        )
-    ttft = _seconds(data, "ttft", path, DEFAULT_TTFT)
-    duration = _seconds(data, "duration", path, ttft + _SECONDS_PER_OUTPUT_TOKEN * output_tokens)
-    if duration < ttft:
-        raise ScenarioError(f"{_join(path, 'duration')}: {duration} is shorter than ttft {ttft}")
-    return LLMCall(
-        ttft=ttft,
-        duration=duration,
-        text=text,
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        cached_input_tokens=cached,
-        tool_call=tool_call,
-    )
-
-
-_TTS_KEYS = ("ttfb", "audio_duration")
-
-
-def _parse_tts_call(value: Any, path: str, text: str) -> TTSCall:
-    data = _mapping(value, path, _TTS_KEYS)
-    audio_duration = _seconds(data, "audio_duration", path, _spoken_seconds(text))
-    if audio_duration <= 0:
-        raise ScenarioError(f"{_join(path, 'audio_duration')}: must be > 0")
-    return TTSCall(ttfb=_seconds(data, "ttfb", path, DEFAULT_TTFB), audio_duration=audio_duration)
-
-
-def _parse_tts_list(value: Any, path: str, texts: Sequence[str]) -> tuple[TTSCall, ...]:
-    if value is None or isinstance(value, Mapping):
-        entry = value if value is not None else {}
-        return tuple(_parse_tts_call(entry, path, text) for text in texts)
-    if not isinstance(value, (list, tuple)):
-        raise ScenarioError(f"{path}: expected an object or a list, got {value!r}")
-    if len(value) != len(texts):
-        raise ScenarioError(
-            f"{path}: {len(value)} entries for {len(texts)} LLM call(s) with text "
-            "(one entry per LLM call that speaks)"
-        )
-    return tuple(
-        _parse_tts_call(entry, _join(path, i), text)
-        for i, (entry, text) in enumerate(zip(value, texts, strict=True))
-    )
-
-
-_USER_KEYS = ("text", "speech_duration", "stt_delay")
-
-
-def _parse_user(value: Any, path: str) -> UserSpeech:
-    data = _mapping(value, path, _USER_KEYS)
-    text = _text(data, "text", path, None)
-    if not text.strip():
-        raise ScenarioError(f"{_join(path, 'text')}: must not be empty")
-    speech_duration = _seconds(data, "speech_duration", path, _spoken_seconds(text))
-    if speech_duration <= 0:
-        raise ScenarioError(f"{_join(path, 'speech_duration')}: must be > 0")
-    return UserSpeech(
-        text=text,
-        speech_duration=speech_duration,
-        stt_delay=_seconds(data, "stt_delay", path, DEFAULT_STT_DELAY),
-    )
-
-
-_TURN_KEYS = ("user", "llm", "tts", "interrupt_after")
-
-
-def _parse_turn(value: Any, path: str) -> Turn:
-    data = _mapping(value, path, _TURN_KEYS)
-    if "user" not in data:
-        raise ScenarioError(f"{_join(path, 'user')}: required")
-    user = _parse_user(data["user"], _join(path, "user"))
-    raw_llm = data.get("llm")
-    llm_path = _join(path, "llm")
-    if raw_llm is None:
-        raise ScenarioError(f"{llm_path}: required (a list of one or more LLM calls)")
-    if isinstance(raw_llm, Mapping):
-        raw_llm = [raw_llm]
-    if not isinstance(raw_llm, (list, tuple)) or not raw_llm:
-        raise ScenarioError(f"{llm_path}: expected a non-empty list of LLM calls")
-    calls = tuple(_parse_llm_call(c, _join(llm_path, i)) for i, c in enumerate(raw_llm))
-    for i, call in enumerate(calls):
-        last = i == len(calls) - 1
-        if last and call.tool_call is not None:
-            raise ScenarioError(
-                f"{_join(_join(llm_path, i), 'tool_call')}: livekit calls the LLM again after "
-                "a tool call; add the follow-up call after it"
-            )
-        if not last and call.tool_call is None:
-            raise ScenarioError(
-                f"{_join(llm_path, i + 1)}: only a call with a tool_call is followed by "
-                "another LLM call in the same turn"
-            )
-    if not calls[-1].text.strip():
-        raise ScenarioError(f"{_join(_join(llm_path, len(calls) - 1), 'text')}: required")
-    texts = [c.text for c in calls if c.text]
-    tts = _parse_tts_list(data.get("tts"), _join(path, "tts"), texts)
-    interrupt_after = None
-    if "interrupt_after" in data and data["interrupt_after"] is not None:
-        interrupt_after = _seconds(data, "interrupt_after", path, None)
-        limit = tts[0].audio_duration - MIN_INTERRUPTION_DURATION
-        if not 0 < interrupt_after < limit:
-            raise ScenarioError(
-                f"{_join(path, 'interrupt_after')}: must be > 0 and < {limit:g} s (the first "
-                f"spoken audio, {tts[0].audio_duration:g} s, minus livekit's "
-                f"{MIN_INTERRUPTION_DURATION:g} s minimum interruption duration)"
-            )
-    return Turn(user=user, llm=calls, tts=tts, interrupt_after=interrupt_after)
-
-
-_GREETING_KEYS = ("text", "mode", "llm", "tts")
-
-
-def _parse_greeting(value: Any, path: str) -> Greeting:
-    data = _mapping(value, path, _GREETING_KEYS)
-    text = _text(data, "text", path, None)
-    if not text.strip():
-        raise ScenarioError(f"{_join(path, 'text')}: must not be empty")
-    mode = data.get("mode", "say")
-    if mode not in ("say", "generate"):
-        raise ScenarioError(f"{_join(path, 'mode')}: expected 'say' or 'generate', got {mode!r}")
-    llm = None
-    if mode == "generate":
-        llm = _parse_llm_call(data.get("llm", {}), _join(path, "llm"), text=text)
-    elif "llm" in data:
-        raise ScenarioError(f"{_join(path, 'llm')}: only allowed with mode 'generate'")
-    tts = _parse_tts_call(data.get("tts", {}), _join(path, "tts"), text)
-    return Greeting(text=text, mode=mode, tts=tts, llm=llm)
-
-
-_SCENARIO_KEYS = ("name", "instructions", "greeting", "endpointing_delay", "turns", "models")
-
-
-def _parse_scenario(value: Any) -> Scenario:
-    data = _mapping(value, "", _SCENARIO_KEYS)
-    raw_turns = data.get("turns")
-    if not isinstance(raw_turns, (list, tuple)) or not raw_turns:
-        raise ScenarioError("turns: required, a non-empty list of turns")
-    turns = tuple(_parse_turn(t, _join("turns", i)) for i, t in enumerate(raw_turns))
-    for i, turn in enumerate(turns):
-        if turn.interrupt_after is None:
+        if isinstance(cause, _KeyError):
+            where = _path(loc)
+            key = cause.key
+            out.append(f"{where}{'' if key.startswith('[') or not where else '.'}{key}: {cause}")
             continue
-        where = f"turns[{i}].interrupt_after"
-        if i == len(turns) - 1:
-            raise ScenarioError(f"{where}: the last turn has no next user turn to interrupt with")
-        following = turns[i + 1].user
-        if following.speech_duration <= MIN_INTERRUPTION_DURATION:
-            raise ScenarioError(
-                f"turns[{i + 1}].user.speech_duration: the interrupting speech must last more "
-                f"than livekit's {MIN_INTERRUPTION_DURATION:g} s minimum interruption duration"
-            )
-    endpointing_delay = _seconds(data, "endpointing_delay", "", DEFAULT_ENDPOINTING_DELAY)
-    if endpointing_delay <= 0:
-        raise ScenarioError("endpointing_delay: must be > 0")
-    return Scenario(
-        turns=turns,
-        greeting=_parse_greeting(data["greeting"], "greeting") if data.get("greeting") else None,
-        endpointing_delay=endpointing_delay,
-        models=_parse_models(data.get("models", {}), "models"),
-        name=_text(data, "name", "", "scenario"),
-        instructions=_text(data, "instructions", "", DEFAULT_INSTRUCTIONS),
-    )
+        template = _MESSAGES.get(item["type"])
+        if template is not None:
+            ctx = {
+                k: f"{v:g}" if isinstance(v, float) else v
+                for k, v in (item.get("ctx") or {}).items()
+            }
+            message = template.format(**ctx)
+        else:
+            message = item["msg"].removeprefix("Value error, ")
+        if item["type"] not in ("missing", "extra_forbidden") and item["type"] in _MESSAGES:
+            message += f", got {item['input']!r}"
+        elif item["type"] == "extra_forbidden":
+            message += f" {loc[-1]!r}"
+        out.append(f"{_path(loc) or 'scenario'}: {message}")
+    return out
+
+
+def _describe(error: ValidationError) -> str:
+    """All errors, the first one first: ``turns[2].llm[0].ttft: must be >= 0, got -1``."""
+    errors = _errors(error)
+    return "; ".join(errors) if errors else str(error)

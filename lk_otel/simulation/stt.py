@@ -1,9 +1,10 @@
 """A streaming STT that transcribes the simulated microphone from a script.
 
 It recognises which scripted utterance it hears from the audio (see ``audio.py``), sends
-an interim transcript halfway through it, the final transcript ``stt_delay`` after the
-speech ends, then a ``RECOGNITION_USAGE`` event billing the audio streamed since the
-previous one (hence livekit's STTMetrics and STT usage). A flush is answered by the
+its scripted interim transcripts as the speech reaches them, the final transcript
+``stt_delay`` after the speech ends (an empty one for unscripted sound, a blip), then a
+``RECOGNITION_USAGE`` event billing the audio streamed since the previous one (hence
+livekit's STTMetrics and STT usage). A flush is answered by the
 pending final transcript, or by an empty final one when nothing is pending.
 """
 
@@ -21,6 +22,7 @@ from livekit.agents.utils import AudioBuffer
 from .. import _compat
 from .audio import utterance_code
 from .scenario import ModelRef, ReportsModel, UserSpeech
+from .truth import GroundTruth
 
 LANGUAGE = "en"
 
@@ -28,9 +30,16 @@ LANGUAGE = "en"
 class ScriptedSTT(ReportsModel, stt.STT):
     """Streaming STT whose transcripts and delays come from the scenario's user turns."""
 
-    def __init__(self, *, utterances: Sequence[UserSpeech], model: ModelRef) -> None:
+    def __init__(
+        self,
+        *,
+        utterances: Sequence[UserSpeech],
+        model: ModelRef,
+        truth: GroundTruth | None = None,
+    ) -> None:
         super().__init__(capabilities=_compat.streaming_stt_capabilities())
         self._utterances = tuple(utterances)
+        self.truth = truth or GroundTruth()
         self._model = model
         self._request_count = 0
 
@@ -80,7 +89,7 @@ class _Heard:
     code: int
     request_id: str
     speech: float = 0.0
-    interim_sent: bool = False
+    interims_sent: int = 0
     final: asyncio.TimerHandle | None = field(default=None, repr=False)
 
 
@@ -112,6 +121,8 @@ class ScriptedSTTStream(stt.RecognizeStream):
         else:
             text = ""
         self._send(stt.SpeechEventType.FINAL_TRANSCRIPT, heard, text)
+        if heard is not None and text:
+            self._scripted.truth.instant("stt_final", heard.code - 1, text=text)
         if heard is not None and self._unbilled_audio > 0:
             _compat.send_event(
                 self,
@@ -137,15 +148,15 @@ class ScriptedSTTStream(stt.RecognizeStream):
             self._send(stt.SpeechEventType.START_OF_SPEECH, current)
         current.speech += frame.duration
         utterance = self._scripted.utterance(code)
-        if (
-            utterance
-            and not current.interim_sent
-            and current.speech >= utterance.speech_duration / 2
+        interims = utterance.interim_results if utterance else ()
+        # an interim at ``at`` goes out with the first frame that ends at or after it
+        while current.interims_sent < len(interims) and (
+            interims[current.interims_sent].at <= current.speech + 1e-9
         ):
-            current.interim_sent = True
-            words = utterance.text.split()
-            interim = " ".join(words[: max(1, len(words) // 2)])
-            self._send(stt.SpeechEventType.INTERIM_TRANSCRIPT, current, interim)
+            interim = interims[current.interims_sent]
+            current.interims_sent += 1
+            self._send(stt.SpeechEventType.INTERIM_TRANSCRIPT, current, interim.text)
+            self._scripted.truth.instant("stt_interim", code - 1, text=interim.text)
 
     def _end_of_speech(self, heard: _Heard, *, ended_ago: float) -> None:
         self._current = None

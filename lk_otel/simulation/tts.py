@@ -2,7 +2,8 @@
 
 Streaming synthesis starts its clock (livekit's TTSMetrics.ttfb) at the first text it
 receives, sends the whole ``audio_duration`` of audio ``ttfb`` later (faster than real
-time, as providers do) and ends its segment when the text input ends.
+time, as providers do) and ends its segment when the text input ends. A scripted
+``error`` raises a non-retryable APIError ``error.at`` after the first text, before audio.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from livekit.agents import APIConnectOptions, APIError, tts
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS
 
 from .. import _compat
-from .cues import ScriptCues
-from .scenario import ModelRef, ReportsModel, TTSCall
+from .cues import ScriptCues, TTSCue
+from .scenario import ModelRef, ReportsModel
 
 SAMPLE_RATE = 24000
 NUM_CHANNELS = 1
@@ -61,12 +62,34 @@ class ScriptedTTS(ReportsModel, tts.TTS):
         self._request_count += 1
         return f"sim-tts-{self._request_count}"
 
-    def entry_for(self, text: str) -> TTSCall:
+    def entry_for(self, text: str) -> TTSCue:
         """The scripted timing for a synthesis starting with ``text``."""
-        entry = self.cues.take_tts(text)
-        if entry is None:
+        cue = self.cues.take_tts(text)
+        if cue is None:
             raise APIError("lk_otel simulation: no scripted TTS entry", retryable=False)
-        return entry
+        return cue
+
+    async def play(self, emitter: tts.AudioEmitter, cue: TTSCue, *, started: float) -> None:
+        """First audio ``ttfb`` after ``started`` (perf_counter), or the scripted error."""
+        truth = self.cues.truth
+        event = truth.begin("tts_request", cue.turn)
+        event.start -= time.perf_counter() - started
+        entry = cue.entry
+        try:
+            if entry.error is not None:
+                await asyncio.sleep(max(0.0, started + entry.error.at - time.perf_counter()))
+                raise APIError(f"lk_otel simulation: {entry.error.message}", retryable=False)
+            await asyncio.sleep(max(0.0, started + entry.ttfb - time.perf_counter()))
+            event.detail["first_audio_at"] = time.time()
+            assert entry.audio_duration is not None
+            await _push_audio(emitter, entry.audio_duration)
+        except asyncio.CancelledError:
+            truth.finish(event, "cancelled")
+            raise
+        except APIError:
+            truth.finish(event, "error")
+            raise
+        truth.finish(event)
 
     def synthesize(
         self, text: str, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS
@@ -87,10 +110,13 @@ class ScriptedChunkedStream(tts.ChunkedStream):
     ) -> None:
         super().__init__(tts=tts, input_text=input_text, conn_options=conn_options)
         self._scripted = tts
+        self._cue: TTSCue | None = None
 
     async def _run(self, output_emitter: tts.AudioEmitter) -> None:
         started = time.perf_counter()
-        entry = self._scripted.entry_for(self.input_text)
+        # livekit retries a failed synthesis on the same stream (1.2 even a non-retryable
+        # error): the retry replays the same entry
+        cue = self._cue = self._cue or self._scripted.entry_for(self.input_text)
         output_emitter.initialize(
             request_id=self._scripted.next_request_id(),
             sample_rate=SAMPLE_RATE,
@@ -98,8 +124,7 @@ class ScriptedChunkedStream(tts.ChunkedStream):
             mime_type="audio/pcm",
             frame_size_ms=FRAME_SIZE_MS,
         )
-        await asyncio.sleep(max(0.0, started + entry.ttfb - time.perf_counter()))
-        await _push_audio(output_emitter, entry.audio_duration)
+        await self._scripted.play(output_emitter, cue, started=started)
         output_emitter.flush()
 
 
@@ -109,6 +134,7 @@ class ScriptedSynthesizeStream(tts.SynthesizeStream):
     def __init__(self, *, tts: ScriptedTTS, conn_options: APIConnectOptions) -> None:
         super().__init__(tts=tts, conn_options=conn_options)
         self._scripted = tts
+        self._cue: TTSCue | None = None
 
     async def _run(self, output_emitter: tts.AudioEmitter) -> None:
         request_id = self._scripted.next_request_id()
@@ -127,18 +153,15 @@ class ScriptedSynthesizeStream(tts.SynthesizeStream):
                 if _compat.is_flush_sentinel(data) or audio is not None or not data.strip():
                     continue
                 _compat.mark_tts_started(self)
-                entry = self._scripted.entry_for(data)
+                cue = self._cue = self._cue or self._scripted.entry_for(data)
                 audio = asyncio.create_task(
-                    self._send_audio(output_emitter, entry, started=time.perf_counter())
+                    self._scripted.play(output_emitter, cue, started=time.perf_counter())
                 )
+                if cue.entry.error is not None:
+                    await audio  # the error ends the stream, as a provider's would
             if audio is not None:
                 await audio
         finally:
             if audio is not None and not audio.done():
                 audio.cancel()
         output_emitter.end_segment()
-
-    @staticmethod
-    async def _send_audio(emitter: tts.AudioEmitter, entry: TTSCall, *, started: float) -> None:
-        await asyncio.sleep(max(0.0, started + entry.ttfb - time.perf_counter()))
-        await _push_audio(emitter, entry.audio_duration)
