@@ -341,6 +341,8 @@ class LkOtelSpanProcessor(SpanProcessor):
         self, span: ReadableSpan, release: Release, route: _Route
     ) -> list[ReadableSpan]:
         options = route.options
+        if release.content and options.allow_pii:
+            release.added = {**release.added, **release.content}
         attrs = _compat.span_attributes(span)
         base = redact.strip_attributes(dict(attrs)) if route.redact else attrs
         service = str(span.resource.attributes.get(sc.SERVICE_NAME, span.name))

@@ -23,10 +23,12 @@ from .._compat import LivekitProfile
 from .cost import PriceTable
 from .extract import (
     Tally,
+    first_text,
     llm_attributes,
     llm_call,
     llm_request_figures,
     number,
+    stt_model,
     tts_attributes,
     tts_call,
     tts_request_figures,
@@ -376,9 +378,13 @@ class TurnCorrelator:
         if state is None:
             return [self._release(rec.span_id, node, state, added)]
         state.user_turns_ended += 1
+        if state.first_user_text is None:
+            state.first_user_text = first_text(attrs, sc.LK_USER_TRANSCRIPT_KEYS)
         feed = self._feeds.get(state.feed_key) if state.feed_key is not None else None
         if feed is None:
             return [self._release(rec.span_id, node, state, added)]
+        if sc.GEN_AI_REQUEST_MODEL not in attrs:  # livekit 1.2 names no STT model on the span
+            added.update(stt_model(feed.usage_rows))
         stt_audio = feed.take_stt_audio()
         added[sc.USER_STT_AUDIO_DURATION] = stt_audio
         out: list[Output] = [UserTurnDone(stt_audio, state.agent_name)]
@@ -466,6 +472,7 @@ class TurnCorrelator:
             tally=self.tally,
         )
         add_turn(state, summary)
+        state.last_agent_text = first_text(attrs, sc.LK_RESPONSE_TEXT_KEYS) or state.last_agent_text
         added, stages = path_stages(build_timeline(summary, turn))
         return [
             TurnDone(summary),
@@ -497,9 +504,23 @@ class TurnCorrelator:
             state, rec.end_ns, state.prices, feed.usage_rows if feed else (), self.tally
         )
         identity = feed.identity if feed is not None else None
+        content = {
+            k: v
+            for k, v in (
+                (sc.SESSION_FIRST_USER_TEXT, state.first_user_text),
+                (sc.SESSION_LAST_AGENT_TEXT, state.last_agent_text),
+            )
+            if v
+        }
         out.append(
             Release(
-                rec.span_id, added, state.route, node.is_root, state.session_id, identity=identity
+                rec.span_id,
+                added,
+                state.route,
+                node.is_root,
+                state.session_id,
+                identity=identity,
+                content=content or None,
             )
         )
         return out

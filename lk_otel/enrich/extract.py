@@ -257,3 +257,24 @@ def percentile(values: Sequence[float], q: float) -> float:
 def _put(out: dict[str, Any], key: str, value: Any) -> None:
     if value is not None:
         out[key] = value
+
+
+def first_text(attrs: Attrs, keys: Sequence[str]) -> str | None:
+    """The first non-empty string among ``keys`` (livekit's content keys, newest first)."""
+    for key in keys:
+        value = attrs.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def stt_model(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """``lk_otel.user.stt_provider`` / ``.stt_model`` from the session's STT usage row, for
+    releases whose ``user_turn`` names no STT model (1.2); ``{}`` when there is none."""
+    for row in rows:
+        if row.get("type") == "stt_usage":
+            return {
+                sc.USER_STT_PROVIDER: str(row.get("provider")),
+                sc.USER_STT_MODEL: str(row.get("model")),
+            }
+    return {}

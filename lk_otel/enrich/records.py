@@ -96,6 +96,7 @@ class Release:
     session_id: str | None = None
     identity: str | None = None
     stages: tuple[Stage, ...] = ()
+    content: Mapping[str, Any] | None = None  # lk_otel.*.pii.* keys: added only if PII allowed
 
 
 @dataclass(frozen=True, slots=True)

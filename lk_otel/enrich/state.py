@@ -102,6 +102,8 @@ class SessionState:
     tts_ttfbs: array[float] = field(default_factory=lambda: array("d"))
     turn_usage: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     """Per-model usage added up from the turns' LLM and TTS calls, in first-seen order."""
+    first_user_text: str | None = None  # content: exported only when PII is allowed
+    last_agent_text: str | None = None
 
 
 @dataclass
