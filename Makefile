@@ -43,3 +43,24 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) $(VENV_OLD) .venv-phoenix
+
+# --- OpenTelemetry Collector for collector-config/ (issue 18; the "collector" helper's block) ---
+# `make otelcol` builds .tools/otelcol-lk from the Go module proxy with the OpenTelemetry
+# Collector Builder: exactly the components collector-config/ uses, pinned in
+# collector-config/builder-manifest.yaml. Rebuilt only when the manifest changes; Go's module
+# and build caches (GOMODCACHE, GOCACHE) make a rebuild cheap. The collector tests
+# (tests/test_collector_*.py) run this binary; on CI (CI=true) they fail when it is missing.
+GO ?= $(or $(shell command -v go 2>/dev/null),/usr/local/go/bin/go)
+OTELCOL_BUILDER_VERSION := v0.161.0
+OTELCOL := .tools/otelcol-lk
+
+.PHONY: otelcol
+otelcol: $(OTELCOL)
+
+$(OTELCOL): collector-config/builder-manifest.yaml
+	mkdir -p .tools
+	GOBIN=$(CURDIR)/.tools/bin $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OTELCOL_BUILDER_VERSION)
+	PATH="$(dir $(GO)):$$PATH" .tools/bin/builder --config=collector-config/builder-manifest.yaml
+	cp .tools/otelcol-lk-build/otelcol-lk $@
+
+test: $(OTELCOL)
