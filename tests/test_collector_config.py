@@ -40,7 +40,7 @@ CONTRIB_TYPES: dict[str, frozenset[str]] = {
         "metricstransform", "interval",
     }),
     "exporters": frozenset({
-        "otlp_grpc", "otlp_http", "debug", "nop", "file", "loadbalancing", "prometheus",
+        "otlp_grpc", "otlp_http", "debug", "nop", "file", "load_balancing", "prometheus",
         "prometheusremotewrite", "kafka", "zipkin", "elasticsearch", "clickhouse", "datadog",
         "awsxray", "googlecloud", "azuremonitor",
     }),
@@ -305,7 +305,9 @@ def test_compose_mounts_existing_configs_and_runs_them() -> None:
     services = compose["services"]
     collectors = {n: s for n, s in services.items() if "opentelemetry-collector" in s["image"]}
     assert {"gateway", "agent"} <= set(collectors)
-    assert "jaeger" in services and "all-in-one" in services["jaeger"]["image"]
+    assert services["jaeger"]["image"] == "jaegertracing/jaeger:2.13.0"
+    for service in collectors.values():  # the release the configs are tested with
+        assert service["image"] == "otel/opentelemetry-collector-contrib:0.161.0"
     mounted_configs: set[str] = set()
     for name, service in collectors.items():
         mounts = {}
@@ -342,7 +344,7 @@ def test_load_balancing_agent_routes_traces_by_trace_id() -> None:
     agent = _load(CONFIG_DIR / "agent-loadbalancing.yaml")
     pipelines = agent["service"]["pipelines"]
     [traces_exporter] = pipelines["traces"]["exporters"]
-    assert _type(traces_exporter) == "loadbalancing"
+    assert _type(traces_exporter) == "load_balancing"
     assert agent["exporters"][traces_exporter]["routing_key"] == "traceID"
     [metrics_exporter] = pipelines["metrics"]["exporters"]
     assert agent["exporters"][metrics_exporter]["routing_key"] in {"resource", "service"}
@@ -359,8 +361,9 @@ def test_gateway_tail_sampling_policies() -> None:
     ]
     # the whole call is decided when its root span (agent_session) arrives
     tail = gateway["processors"]["tail_sampling"]
-    assert tail["decision_wait_after_root_received"] == "${env:LK_OTEL_TAIL_ROOT_WAIT:-5s}"
-    assert tail["decision_wait"] == "${env:LK_OTEL_TAIL_DECISION_WAIT:-30m}"
+    # a number with the unit appended: an empty variable is an invalid duration, not 0
+    assert tail["decision_wait_after_root_received"] == "${env:LK_OTEL_TAIL_ROOT_WAIT_SECONDS:-5}s"
+    assert tail["decision_wait"] == "${env:LK_OTEL_TAIL_DECISION_WAIT_MINUTES:-30}m"
     assert "numeric_attribute" not in policies  # integer-only: never fires on float seconds
     assert "sampling_percentage" in policies["probabilistic"]["probabilistic"]
     # sampling happens once, upstream of both trace backends

@@ -114,9 +114,10 @@ def test_the_built_collector_has_exactly_the_components_the_configs_use() -> Non
     [
         ("LK_OTEL_TAIL_DECISION_WAIT_MINUTES", "'decision_wait' time: invalid duration"),
         ("LK_OTEL_TAIL_ROOT_WAIT_SECONDS", "'decision_wait_after_root_received' time: invalid"),
+        ("JAEGER_OTLP_ENDPOINT", 'otlp_grpc/jaeger: requires a non-empty "endpoint"'),
     ],
 )
-def test_an_empty_wait_is_rejected_by_validate(variable: str, message: str) -> None:
+def test_an_empty_variable_is_rejected_by_validate(variable: str, message: str) -> None:
     done = validate(CONFIG_DIR / "gateway.yaml", {**REQUIRED_ENV, variable: ""})
     assert done.returncode != 0
     assert message in done.stderr
