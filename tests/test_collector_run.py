@@ -23,12 +23,10 @@ from typing import Any
 
 import pytest
 import yaml
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-import lk_otel
 from lk_otel import content_keys as ck
 from lk_otel import semconv as sc
-from lk_otel.simulation import Scenario, load_scenario, run_scenario
+from lk_otel.simulation import Scenario
 from support.collector import (
     CONFIG_DIR,
     Collector,
@@ -36,6 +34,15 @@ from support.collector import (
     collector_binary,
     free_port,
     validate,
+)
+from support.collector_calls import (
+    FAST_SPEED,
+    SLOW_SECONDS,
+    SLOW_SPEED,
+    agent_env,
+    gateway_env,
+    short_call,
+    traced_call,
 )
 from support.otlp_receiver import OtlpReceiver, SpanRecord
 
@@ -45,8 +52,6 @@ REQUIRED_ENV = {  # the variables without a default, set to something valid
     "LK_OTEL_GATEWAY_DNS_NAME": "localhost",
     "LANGFUSE_AUTH": "cGs6c2s=",
 }
-SLOW_SECONDS = 0.35  # the gateway's LK_OTEL_SLOW_TURN_SECONDS in these tests
-SLOW_SPEED, FAST_SPEED = 4.0, 16.0  # the first reply's e2e: ~0.52 s and ~0.13 s
 LB_CALLS = 8  # traces over two gateways: all on one has probability 2 * 0.5**8 < 1 %
 
 
@@ -61,12 +66,6 @@ def _content_keys() -> ck.ContentKeys:
     if release in ck.SUPPORTED_RELEASES:
         return ck.content_keys(release)
     return ck.ContentKeys(release, ck.all_content_keys())
-
-
-def _short_call() -> Scenario:
-    """The built-in scenario's greeting and first turn (a tool call, then the reply)."""
-    scenario = load_scenario(None)
-    return dataclasses.replace(scenario, turns=scenario.turns[:1])
 
 
 def _content_strings(scenario: Scenario) -> set[str]:
@@ -125,7 +124,7 @@ def test_an_empty_variable_is_rejected_by_validate(variable: str, message: str) 
 
 def test_an_empty_slow_turn_threshold_stops_the_gateway_at_startup() -> None:
     with OtlpReceiver() as langfuse, OtlpReceiver() as jaeger:
-        env, health = _gateway_env(langfuse, jaeger)
+        env, health = gateway_env(langfuse, jaeger)
         env["LK_OTEL_SLOW_TURN_SECONDS"] = ""
         gateway = Collector(CONFIG_DIR / "gateway.yaml", env, health, name="gateway-empty")
         with pytest.raises(CollectorError) as failed:
@@ -139,41 +138,6 @@ def test_an_empty_slow_turn_threshold_stops_the_gateway_at_startup() -> None:
 
 
 # --- the pipeline ----------------------------------------------------------------------------
-
-
-def _gateway_env(
-    langfuse: OtlpReceiver, jaeger: OtlpReceiver, grpc_listen: str = ""
-) -> tuple[dict[str, str], int]:
-    health = free_port()
-    env = {
-        "LK_OTEL_HEALTH_ENDPOINT": f"127.0.0.1:{health}",
-        "LK_OTEL_PPROF_ENDPOINT": f"127.0.0.1:{free_port()}",
-        "LK_OTEL_ZPAGES_ENDPOINT": f"127.0.0.1:{free_port()}",
-        "LK_OTEL_TELEMETRY_PORT": str(free_port()),
-        "LK_OTEL_GATEWAY_GRPC_LISTEN": grpc_listen or f"127.0.0.1:{free_port()}",
-        "LK_OTEL_GATEWAY_HTTP_LISTEN": f"127.0.0.1:{free_port()}",
-        "LK_OTEL_PROMETHEUS_ENDPOINT": f"127.0.0.1:{free_port()}",
-        "LK_OTEL_SLOW_TURN_SECONDS": str(SLOW_SECONDS),
-        "LK_OTEL_SAMPLE_PERCENT": "0",
-        "LK_OTEL_TAIL_ROOT_WAIT_SECONDS": "1",
-        "LK_OTEL_TAIL_DECISION_WAIT_MINUTES": "5",
-        "JAEGER_OTLP_ENDPOINT": f"127.0.0.1:{jaeger.grpc_port}",
-        "LANGFUSE_HOST": langfuse.http_endpoint,
-        "LANGFUSE_AUTH": "cGstbGYtdGVzdDpzay1sZi10ZXN0",
-    }
-    return env, health
-
-
-def _agent_env(config_env: dict[str, str]) -> tuple[dict[str, str], int, int]:
-    health, grpc = free_port(), free_port()
-    env = {
-        "LK_OTEL_HEALTH_ENDPOINT": f"127.0.0.1:{health}",
-        "LK_OTEL_TELEMETRY_PORT": str(free_port()),
-        "LK_OTEL_AGENT_GRPC_ENDPOINT": f"127.0.0.1:{grpc}",
-        "LK_OTEL_AGENT_HTTP_ENDPOINT": f"127.0.0.1:{free_port()}",
-        **config_env,
-    }
-    return env, health, grpc
 
 
 @dataclasses.dataclass
@@ -191,32 +155,13 @@ class Stack:
 def stack() -> Iterator[Stack]:
     collector_binary()
     with OtlpReceiver() as langfuse, OtlpReceiver() as jaeger:
-        genv, ghealth = _gateway_env(langfuse, jaeger)
+        genv, ghealth = gateway_env(langfuse, jaeger)
         with Collector(CONFIG_DIR / "gateway.yaml", genv, ghealth, name="gateway") as gateway:
-            aenv, ahealth, agrpc = _agent_env(
+            aenv, ahealth, agrpc = agent_env(
                 {"LK_OTEL_GATEWAY_ENDPOINT": genv["LK_OTEL_GATEWAY_GRPC_LISTEN"]}
             )
             with Collector(CONFIG_DIR / "agent.yaml", aenv, ahealth, name="agent"):
                 yield Stack(langfuse, jaeger, genv, agrpc, gateway)
-
-
-async def _traced_call(agent_grpc: int, speed: float) -> tuple[str, list[Any]]:
-    """One call through setup_tracing() to the agent collector; (trace id, spans as sent)."""
-    sent = InMemorySpanExporter()
-    endpoint = f"http://127.0.0.1:{agent_grpc}"
-    handle = lk_otel.setup_tracing(
-        [lk_otel.OTLP(endpoint=endpoint, protocol="grpc"), sent],
-        allow_pii=True,
-        schedule_delay=0.05,
-    )
-    try:
-        await run_scenario(_short_call(), speed=speed)
-        assert handle.force_flush(10)
-    finally:
-        handle.shutdown(5)
-    spans = list(sent.get_finished_spans())
-    (root,) = [s for s in spans if s.name == sc.SPAN_AGENT_SESSION]
-    return f"{root.context.trace_id:032x}", spans
 
 
 def _session_max(spans: list[Any]) -> float:
@@ -227,8 +172,8 @@ def _session_max(spans: list[Any]) -> float:
 @pytest.fixture(scope="module")
 def calls(stack: Stack) -> dict[str, tuple[str, list[Any]]]:
     """A fast call, then a slow one, through the stack (the fast one is decided first)."""
-    fast = asyncio.run(_traced_call(stack.agent_grpc, FAST_SPEED))
-    slow = asyncio.run(_traced_call(stack.agent_grpc, SLOW_SPEED))
+    fast = asyncio.run(traced_call(stack.agent_grpc, FAST_SPEED))
+    slow = asyncio.run(traced_call(stack.agent_grpc, SLOW_SPEED))
     assert _session_max(fast[1]) < SLOW_SECONDS < _session_max(slow[1]), (
         "the simulated calls did not straddle the threshold: "
         f"fast {_session_max(fast[1]):.3f} s, slow {_session_max(slow[1]):.3f} s"
@@ -284,7 +229,7 @@ def test_langfuse_gets_none_of_the_content_and_jaeger_all_of_it(
     sent_keys = {k for s in sent for k in (s.attributes or {})}
     content_sent = sorted(k for k in sent_keys if keys.matches(k))
     assert content_sent, "PII on: the call should have carried content keys"
-    texts = _content_strings(_short_call())
+    texts = _content_strings(short_call())
 
     jaeger = _of_trace(stack.jaeger, trace_id)
     jaeger_keys = {k for s in jaeger for k in s.attributes}
@@ -368,10 +313,10 @@ async def test_two_gateways_behind_the_load_balancer_each_get_whole_traces(
         jaegers = {"127.0.0.1": jaeger_1, "127.0.0.2": jaeger_2}
         gateways = []
         for address, jaeger in jaegers.items():
-            env, health = _gateway_env(langfuse, jaeger, grpc_listen=f"{address}:{port}")
+            env, health = gateway_env(langfuse, jaeger, grpc_listen=f"{address}:{port}")
             env["LK_OTEL_SLOW_TURN_SECONDS"] = "0"  # keep every call: routing is under test
             gateways.append(Collector(CONFIG_DIR / "gateway.yaml", env, health, name=address))
-        aenv, ahealth, agrpc = _agent_env(
+        aenv, ahealth, agrpc = agent_env(
             {"LK_OTEL_GATEWAY_DNS_NAME": "lk-gateways", "LK_OTEL_GATEWAY_PORT": str(port)}
         )
         agent = Collector(
@@ -381,7 +326,7 @@ async def test_two_gateways_behind_the_load_balancer_each_get_whole_traces(
             for gateway in gateways:
                 gateway.start()
             agent.start()
-            calls = [await _traced_call(agrpc, 16.0) for _ in range(LB_CALLS)]
+            calls = [await traced_call(agrpc, 16.0) for _ in range(LB_CALLS)]
             for trace_id, _ in calls:
                 langfuse.wait_for_spans(
                     lambda s, t=trace_id: s.trace_id == t and s.name == sc.SPAN_AGENT_SESSION,

@@ -3,7 +3,8 @@
 ``Collector`` starts one config of ``collector-config/`` as a subprocess with the given
 environment, waits until its ``health_check`` extension answers, and stops it (SIGTERM, then
 SIGKILL) afterwards, keeping its log for failure messages. ``free_port()`` picks loopback ports.
-``validate()`` runs ``otelcol-lk validate``.
+``validate()`` runs ``otelcol-lk validate``. ``jaeger_binary()`` is the Jaeger v2 built by
+``make jaeger`` (``$LK_OTEL_JAEGER_BIN`` or ``<repo>/.tools/jaeger``), found the same way.
 
 The binary is ``$LK_OTEL_OTELCOL_BIN`` or ``<repo>/.tools/otelcol-lk``; ``collector_binary()``
 skips the calling test when it is missing, except on CI (``CI=true``), where it fails.
@@ -26,6 +27,8 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent.parent
 CONFIG_DIR = REPO / "collector-config"
 DEFAULT_BINARY = REPO / ".tools" / "otelcol-lk"
+DEFAULT_JAEGER = REPO / ".tools" / "jaeger"
+JAEGER_CONFIG = Path(__file__).resolve().parent / "jaeger-test.yaml"
 
 
 def on_ci() -> bool:
@@ -39,6 +42,17 @@ def collector_binary() -> Path:
         message = f"{path} is missing: run `make otelcol` (needs Go and the Go module proxy)"
         if on_ci():
             pytest.fail(f"CI=true and the collector is missing: {message}", pytrace=False)
+        pytest.skip(message)
+    return path
+
+
+def jaeger_binary() -> Path:
+    """Jaeger v2 built from its Go module; skip (fail on CI) when it was not built."""
+    path = Path(os.environ.get("LK_OTEL_JAEGER_BIN") or DEFAULT_JAEGER)
+    if not os.access(path, os.X_OK):
+        message = f"{path} is missing: run `make jaeger` (needs Go and the Go module proxy)"
+        if on_ci():
+            pytest.fail(f"CI=true and Jaeger is missing: {message}", pytrace=False)
         pytest.skip(message)
     return path
 
@@ -77,7 +91,9 @@ class CollectorError(RuntimeError):
 class Collector:
     """One running collector process for ``config`` with ``env``; a context manager.
 
-    ``health_port`` must be the port its ``LK_OTEL_HEALTH_ENDPOINT`` names. ``hosts_file``
+    ``health_port`` must be the port its ``LK_OTEL_HEALTH_ENDPOINT`` names (or, with
+    ``binary``/``ready_path``, any program of the collector's command line, e.g. Jaeger v2
+    and its query API, answering 200 there when ready). ``hosts_file``
     runs it in a private mount namespace with that file as /etc/hosts (for DNS names that
     resolve to several loopback addresses).
     """
@@ -90,7 +106,11 @@ class Collector:
         *,
         hosts_file: Path | None = None,
         name: str = "",
+        binary: Path | None = None,
+        ready_path: str = "/",
     ) -> None:
+        self.binary = binary
+        self.ready_path = ready_path
         self.config = config
         self.env = {**base_env(), **env}
         self.health_port = health_port
@@ -102,7 +122,7 @@ class Collector:
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> Collector:
-        argv = [str(collector_binary()), f"--config={self.config}"]
+        argv = [str(self.binary or collector_binary()), f"--config={self.config}"]
         if self.hosts_file is not None:
             script = 'mount --bind "$0" /etc/hosts && exec "$@"'
             argv = ["unshare", "--mount", "sh", "-c", script, str(self.hosts_file), *argv]
@@ -122,7 +142,7 @@ class Collector:
         raise CollectorError(f"{self.name} not healthy after {timeout} s:\n{self.log}")
 
     def healthy(self) -> bool:
-        url = f"http://127.0.0.1:{self.health_port}/"
+        url = f"http://127.0.0.1:{self.health_port}{self.ready_path}"
         try:
             with urllib.request.urlopen(url, timeout=1) as response:
                 return response.status == 200
