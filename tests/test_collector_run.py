@@ -346,3 +346,38 @@ async def test_two_gateways_behind_the_load_balancer_each_get_whole_traces(
             got = _of_trace(jaegers[owners[0]], trace_id)
             assert {s.span_id for s in got} == {f"{s.context.span_id:016x}" for s in sent}
         assert all(per_gateway.values()), f"one gateway got no trace: {per_gateway}"
+
+
+@pytest.mark.slow
+def test_a_fast_call_with_an_error_span_is_kept_whole(stack: Stack) -> None:
+    """Two fast synthetic calls (root ``agent_session`` + two children, e2e max 0.1 s): the one
+    with a child of status ERROR is kept, the other dropped."""
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.trace import Status, StatusCode
+
+    exporter = OTLPSpanExporter(endpoint=f"http://127.0.0.1:{stack.agent_grpc}", insecure=True)
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("test")
+    trace_ids = {}
+    for failing in (True, False):
+        with tracer.start_as_current_span(sc.SPAN_AGENT_SESSION) as root:
+            root.set_attribute(sc.SESSION_E2E_MAX, 0.1)
+            with tracer.start_as_current_span("llm_request") as child:
+                if failing:
+                    child.set_status(Status(StatusCode.ERROR, "provider timed out"))
+            with tracer.start_as_current_span("tts_request"):
+                pass
+        trace_ids[failing] = f"{root.get_span_context().trace_id:032x}"
+    provider.shutdown()
+    kept = trace_ids[True]
+    stack.jaeger.wait_for_spans(
+        lambda s: s.trace_id == kept and s.name == sc.SPAN_AGENT_SESSION, timeout=30
+    )
+    time.sleep(2.5)  # past the other call's decision
+    assert len(_of_trace(stack.jaeger, kept)) == 3
+    assert len(_of_trace(stack.langfuse, kept)) == 3
+    assert _of_trace(stack.jaeger, trace_ids[False]) == []
+    assert _of_trace(stack.langfuse, trace_ids[False]) == []
