@@ -53,3 +53,45 @@ examples: $(VENV)/.installed
 		$(VENV)/bin/python examples/$$name.py simulate --speed 4 --out out/$$name.jsonl || exit 1; \
 	done
 	$(VENV)/bin/python examples/simulated_call.py --speed 4 --out out/simulated-call.jsonl
+
+# --- OpenTelemetry Collector for collector-config/ (issue 18; the "collector" helper's block) ---
+# `make otelcol` builds .tools/otelcol-lk from the Go module proxy with the OpenTelemetry
+# Collector Builder: exactly the components collector-config/ uses, pinned in
+# collector-config/builder-manifest.yaml. Rebuilt only when the manifest changes; Go's module
+# and build caches (GOMODCACHE, GOCACHE) make a rebuild cheap. The collector tests
+# (tests/test_collector_*.py) run this binary; on CI (CI=true) they fail when it is missing.
+GO ?= $(or $(shell command -v go 2>/dev/null),/usr/local/go/bin/go)
+OTELCOL_BUILDER_VERSION := v0.161.0
+OTELCOL := .tools/otelcol-lk
+
+.PHONY: otelcol
+otelcol: $(OTELCOL)
+
+$(OTELCOL): collector-config/builder-manifest.yaml
+	mkdir -p .tools
+	GOBIN=$(CURDIR)/.tools/bin $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OTELCOL_BUILDER_VERSION)
+	PATH="$(dir $(GO)):$$PATH" GOFLAGS=-buildvcs=false .tools/bin/builder --config=collector-config/builder-manifest.yaml
+	cp .tools/otelcol-lk-build/otelcol-lk $@
+
+# Jaeger v2.13.0 (its Go module keeps the v1 tag line: v1.76.0). `go install
+# github.com/jaegertracing/jaeger/cmd/jaeger@v1.76.0` is refused ("The go.mod file for the module
+# providing named packages contains one or more replace directives"; jaeger's go.mod replaces
+# github.com/Shopify/sarama), so the module's source is fetched from the proxy with
+# `go mod download` and built as the main module, where its replace applies.
+JAEGER_MODULE_VERSION := v1.76.0
+JAEGER := .tools/jaeger-$(JAEGER_MODULE_VERSION)
+
+.PHONY: jaeger
+jaeger: $(JAEGER)
+
+# built once per version; the tests run .tools/jaeger (a link to it)
+$(JAEGER):
+	mkdir -p .tools
+	rm -rf .tools/jaeger-src
+	src=$$($(GO) mod download -json github.com/jaegertracing/jaeger@$(JAEGER_MODULE_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p') && \
+		cp -r "$$src" .tools/jaeger-src && chmod -R u+w .tools/jaeger-src
+	cd .tools/jaeger-src && GOFLAGS=-buildvcs=false $(GO) build -trimpath -ldflags="-s -w" -o ../$(notdir $@) ./cmd/jaeger
+	rm -rf .tools/jaeger-src
+	ln -sf $(notdir $@) .tools/jaeger
+
+test: $(OTELCOL) $(JAEGER)

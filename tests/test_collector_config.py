@@ -1,7 +1,9 @@
 """Offline checks of collector-config/: structure, component types, env docs, PII stripping.
 
-No collector runs here; each check is a function returning a list of problems, and the last
-tests feed deliberately broken configs to show every check can fail.
+No collector runs here (tests/test_collector_run.py runs the built one); each check is a
+function returning a list of problems, and the last tests feed deliberately broken configs to
+show every check can fail. The strip rules are checked key for key against
+``lk_otel.content_keys`` for every supported livekit release.
 """
 
 from __future__ import annotations
@@ -14,14 +16,17 @@ from typing import Any
 import pytest
 import yaml
 
+from lk_otel import content_keys as ck
+
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "collector-config"
 README = CONFIG_DIR / "README.md"
 KINDS = ("receivers", "processors", "exporters", "connectors", "extensions")
 SIGNALS = ("traces", "metrics", "logs")
 
-# Component types of otelcol-contrib 0.136.0 (a subset of its manifest: the types a gateway or
-# agent for voice-agent telemetry plausibly uses). A type missing here is a typo or needs a
-# different distribution.
+# Component types of otelcol-contrib 0.161.0 (a subset of its manifest: the types a gateway or
+# agent for voice-agent telemetry plausibly uses; 0.161 names the OTLP exporters otlp_grpc and
+# otlp_http, with otlp / otlphttp as deprecated aliases). A type missing here is a typo or
+# needs a different distribution.
 # fmt: off
 CONTRIB_TYPES: dict[str, frozenset[str]] = {
     "receivers": frozenset({
@@ -35,7 +40,7 @@ CONTRIB_TYPES: dict[str, frozenset[str]] = {
         "metricstransform", "interval",
     }),
     "exporters": frozenset({
-        "otlp", "otlphttp", "debug", "nop", "file", "loadbalancing", "prometheus",
+        "otlp_grpc", "otlp_http", "debug", "nop", "file", "load_balancing", "prometheus",
         "prometheusremotewrite", "kafka", "zipkin", "elasticsearch", "clickhouse", "datadog",
         "awsxray", "googlecloud", "azuremonitor",
     }),
@@ -54,16 +59,17 @@ ENV_PLACEHOLDER = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}")
 ANY_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 COMPOSE_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-?+][^}]*)?\}")
 
-# Attribute keys the Langfuse pipeline must drop, and keys it must keep.
-PII_KEYS = [
-    "lk.pii.user_input", "lk.pii.response.text", "lk.pii.chat_ctx", "lk.pii.instructions",
-    "lk.pii.user_transcript", "lk.pii.input_text",
-    "gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions",
-    "gen_ai.tool.call.arguments", "gen_ai.tool.call.result", "gen_ai.prompt.0.content",
-    "lk.user_input", "lk.response.text", "lk.chat_ctx", "lk.input_text", "lk.user_transcript",
-    "input.value", "output.value", "llm.input_messages.0.message.content",
-    "lk_otel.turn.pii.user_text", "lk_otel.pii.transcript",
-]  # fmt: skip
+# Attribute keys the Langfuse pipeline must drop (every release's list, plus keys the prefix and
+# `pii`-segment rules cover), and keys it must keep.
+PII_KEYS = sorted(
+    ck.all_content_keys()
+    | {
+        "gen_ai.prompt.0.content",
+        "gen_ai.prompt.variable.city",
+        "llm.input_messages.0.message.content",
+    }
+    | {"lk_otel.turn.pii.user_text", "lk.pii.some_future_key"}
+)
 KEPT_KEYS = [
     "lk_otel.turn.e2e_latency", "lk.e2e_latency", "lk.speech_id", "lk.response.ttft",
     "gen_ai.usage.input_tokens", "gen_ai.request.model", "gen_ai.tool.name",
@@ -78,7 +84,10 @@ def _load(path: Path) -> dict[str, Any]:
     return data
 
 
-YAML_FILES = sorted(p for p in CONFIG_DIR.iterdir() if p.suffix in (".yaml", ".yml"))
+MANIFEST = CONFIG_DIR / "builder-manifest.yaml"  # builds the collector; no config
+YAML_FILES = sorted(
+    p for p in CONFIG_DIR.iterdir() if p.suffix in (".yaml", ".yml") and p != MANIFEST
+)
 COLLECTOR_FILES = [p for p in YAML_FILES if "service" in _load(p)]
 COMPOSE_FILES = [p for p in YAML_FILES if "services" in _load(p)]
 
@@ -166,24 +175,52 @@ def _ottl_string_args(statement: str) -> list[str]:
     return re.findall(r'"((?:[^"\\]|\\.)*)"', statement)
 
 
+_WHERE_NAME = re.compile(r'^(.*) where IsMatch\(name, "((?:[^"\\]|\\.)*)"\)$')
+
+
 def strip_keys(
-    config: dict[str, Any], processor_id: str, keys: list[str], context: str = "span"
+    config: dict[str, Any],
+    processor_id: str,
+    keys: list[str],
+    context: str = "span",
+    event_name: str = "",
 ) -> set[str]:
-    """Apply a context's unconditional delete_key / delete_matching_keys; return what stays."""
+    """Apply a context's delete_key / delete_matching_keys to ``keys``; return what stays.
+
+    A statement with ``where IsMatch(name, RE)`` (span events) applies when ``event_name``
+    matches RE; any other ``where`` is not understood here and fails the check.
+    """
     remaining = set(keys)
     for group in config["processors"][processor_id].get("trace_statements") or []:
         if group.get("context") != context:
             continue
         for statement in group.get("statements") or []:
             if " where " in statement:
-                continue
+                match = _WHERE_NAME.match(statement)
+                assert match, f"condition not understood by this check: {statement}"
+                statement, name_pattern = match.groups()
+                if not re.search(name_pattern, event_name):
+                    continue
             args = _ottl_string_args(statement)
             if statement.startswith("delete_key(attributes,"):
                 remaining.discard(args[0])
             elif statement.startswith("delete_matching_keys(attributes,"):
                 pattern = re.compile(args[0])
                 remaining = {k for k in remaining if not pattern.search(k)}
+            else:
+                raise AssertionError(f"statement not understood by this check: {statement}")
     return remaining
+
+
+def deleted_by_name(config: dict[str, Any], processor_id: str, context: str) -> set[str]:
+    """The keys a context's unconditional ``delete_key`` statements name."""
+    return {
+        _ottl_string_args(s)[0]
+        for group in config["processors"][processor_id]["trace_statements"]
+        if group["context"] == context
+        for s in group["statements"]
+        if s.startswith("delete_key(attributes,") and " where " not in s
+    }
 
 
 def langfuse_problems(config: dict[str, Any]) -> list[str]:
@@ -221,6 +258,21 @@ def test_config_dir_has_the_expected_files() -> None:
     assert [p.name for p in COMPOSE_FILES] == ["docker-compose.yaml"]
     assert set(YAML_FILES) == set(COLLECTOR_FILES) | set(COMPOSE_FILES)
     assert README.is_file()
+    assert MANIFEST.is_file()
+
+
+def test_manifest_pins_one_release_and_one_module_per_component_type() -> None:
+    """Every component module at 0.161.0 (providers at its stable 1.67.0); one per type used."""
+    manifest = _load(MANIFEST)
+    used: dict[str, set[str]] = {kind: set() for kind in KINDS}
+    for path in COLLECTOR_FILES:
+        for kind in KINDS:
+            used[kind] |= {_type(c) for c in _load(path).get(kind) or {}}
+    for kind in KINDS:
+        modules = [entry["gomod"].split() for entry in manifest[kind]]
+        assert {version for _, version in modules} == {"v0.161.0"}, kind
+        assert len(modules) == len(used[kind]), (kind, sorted(used[kind]))
+    assert {e["gomod"].split()[1] for e in manifest["providers"]} == {"v1.67.0"}
 
 
 @pytest.mark.parametrize("path", COLLECTOR_FILES, ids=lambda p: p.name)
@@ -253,7 +305,9 @@ def test_compose_mounts_existing_configs_and_runs_them() -> None:
     services = compose["services"]
     collectors = {n: s for n, s in services.items() if "opentelemetry-collector" in s["image"]}
     assert {"gateway", "agent"} <= set(collectors)
-    assert "jaeger" in services and "all-in-one" in services["jaeger"]["image"]
+    assert services["jaeger"]["image"] == "jaegertracing/jaeger:2.13.0"
+    for service in collectors.values():  # the release the configs are tested with
+        assert service["image"] == "otel/opentelemetry-collector-contrib:0.161.0"
     mounted_configs: set[str] = set()
     for name, service in collectors.items():
         mounts = {}
@@ -275,7 +329,7 @@ def test_compose_mounts_existing_configs_and_runs_them() -> None:
 def test_agent_forwards_to_the_gateway_endpoint() -> None:
     agent = _load(CONFIG_DIR / "agent.yaml")
     [exporter_id] = agent["exporters"]
-    assert _type(exporter_id) == "otlp"
+    assert _type(exporter_id) == "otlp_grpc"
     assert agent["exporters"][exporter_id]["endpoint"] == "${env:LK_OTEL_GATEWAY_ENDPOINT}"
     pipelines = agent["service"]["pipelines"]
     assert {"traces", "metrics"} <= set(pipelines)
@@ -290,7 +344,7 @@ def test_load_balancing_agent_routes_traces_by_trace_id() -> None:
     agent = _load(CONFIG_DIR / "agent-loadbalancing.yaml")
     pipelines = agent["service"]["pipelines"]
     [traces_exporter] = pipelines["traces"]["exporters"]
-    assert _type(traces_exporter) == "loadbalancing"
+    assert _type(traces_exporter) == "load_balancing"
     assert agent["exporters"][traces_exporter]["routing_key"] == "traceID"
     [metrics_exporter] = pipelines["metrics"]["exporters"]
     assert agent["exporters"][metrics_exporter]["routing_key"] in {"resource", "service"}
@@ -300,11 +354,16 @@ def test_gateway_tail_sampling_policies() -> None:
     gateway = _load(CONFIG_DIR / "gateway.yaml")
     policies = {p["type"]: p for p in gateway["processors"]["tail_sampling"]["policies"]}
     assert policies["status_code"]["status_code"]["status_codes"] == ["ERROR"]
-    [condition] = policies["ottl_condition"]["ottl_condition"]["span"]
-    assert re.fullmatch(
-        r'attributes\["lk_otel\.turn\.e2e_latency"\] > \$\{env:LK_OTEL_SLOW_TURN_SECONDS:-1\.5\}',
-        condition,
-    )
+    conditions = policies["ottl_condition"]["ottl_condition"]["span"]
+    assert conditions == [
+        f'attributes["{key}"] > ${{env:LK_OTEL_SLOW_TURN_SECONDS:-1.5}}'
+        for key in ("lk_otel.session.e2e_latency.max", "lk_otel.turn.e2e_latency")
+    ]
+    # the whole call is decided when its root span (agent_session) arrives
+    tail = gateway["processors"]["tail_sampling"]
+    # a number with the unit appended: an empty variable is an invalid duration, not 0
+    assert tail["decision_wait_after_root_received"] == "${env:LK_OTEL_TAIL_ROOT_WAIT_SECONDS:-5}s"
+    assert tail["decision_wait"] == "${env:LK_OTEL_TAIL_DECISION_WAIT_MINUTES:-30}m"
     assert "numeric_attribute" not in policies  # integer-only: never fires on float seconds
     assert "sampling_percentage" in policies["probabilistic"]["probabilistic"]
     # sampling happens once, upstream of both trace backends
@@ -312,7 +371,7 @@ def test_gateway_tail_sampling_policies() -> None:
     assert pipelines["traces"]["processors"] == ["memory_limiter", "tail_sampling"]
     [fan_out] = pipelines["traces"]["exporters"]
     backends = {e for p in pipelines.values() if fan_out in p["receivers"] for e in p["exporters"]}
-    assert backends == {"otlp/jaeger", "otlphttp/langfuse"}
+    assert backends == {"otlp_grpc/jaeger", "otlp_http/langfuse"}
 
 
 def test_gateway_strips_pii_only_before_langfuse() -> None:
@@ -327,16 +386,46 @@ def test_gateway_strips_pii_only_before_langfuse() -> None:
         for group in gateway["processors"]["transform/strip_pii"]["trace_statements"]
         for s in group["statements"]
     )
-    assert 'delete_matching_keys(attributes, "^lk[.]pii[.]")' in statements
+    assert 'delete_matching_keys(attributes, "(^|[.])pii([.]|$)")' in statements
     assert "IsMatch(name" in statements  # message content in gen_ai.* span events
     event_keys = ["lk.pii.user_input", "gen_ai.input.messages", "lk_otel.pii.text", "gen_ai.x"]
     left = strip_keys(gateway, "transform/strip_pii", event_keys, context="spanevent")
     assert left == {"gen_ai.x"}
 
 
+@pytest.mark.parametrize("context", ["span", "spanevent"])
+def test_strip_rules_name_exactly_the_content_keys(context: str) -> None:
+    """The gateway's delete_key list is lk_otel.content_keys' list, key for key."""
+    gateway = _load(CONFIG_DIR / "gateway.yaml")
+    named = deleted_by_name(gateway, "transform/strip_pii", context)
+    unmarked = {k for k in ck.all_content_keys() if "pii" not in k.split(".")}
+    assert sorted(named - unmarked) == []  # not on the list: remove it or add it there
+    assert sorted(unmarked - named) == []  # on the list, not stripped by name
+
+
+@pytest.mark.parametrize("release", ck.SUPPORTED_RELEASES)
+@pytest.mark.parametrize("context", ["span", "spanevent"])
+def test_strip_rules_remove_every_content_key_of_each_release(release: str, context: str) -> None:
+    gateway = _load(CONFIG_DIR / "gateway.yaml")
+    keys = sorted(ck.content_keys(release).keys | ck.livekit_keys(release))
+    assert strip_keys(gateway, "transform/strip_pii", keys, context=context) == set()
+    assert strip_keys(gateway, "transform/strip_pii", KEPT_KEYS, context=context) == set(KEPT_KEYS)
+
+
+@pytest.mark.parametrize("event", sorted(ck.CONTENT_EVENT_NAMES))
+def test_strip_rules_empty_the_genai_message_events(event: str) -> None:
+    gateway = _load(CONFIG_DIR / "gateway.yaml")
+    keys = ["content", "tool_calls", "message", "role", "name", "id"]
+    left = strip_keys(gateway, "transform/strip_pii", keys, "spanevent", event_name=event)
+    assert left == {"role", "name", "id"}
+    # other events keep a `content` attribute (only GenAI message events hold the chat)
+    other = strip_keys(gateway, "transform/strip_pii", keys, "spanevent", event_name="exception")
+    assert other == set(keys)
+
+
 def test_gateway_langfuse_exporter_and_metrics() -> None:
     gateway = _load(CONFIG_DIR / "gateway.yaml")
-    langfuse = gateway["exporters"]["otlphttp/langfuse"]
+    langfuse = gateway["exporters"]["otlp_http/langfuse"]
     assert re.fullmatch(
         r"\$\{env:LANGFUSE_HOST(:-https://[^}]+)?\}/api/public/otel", langfuse["endpoint"]
     )
@@ -344,7 +433,7 @@ def test_gateway_langfuse_exporter_and_metrics() -> None:
         "Authorization": "Basic ${env:LANGFUSE_AUTH}",
         "x-langfuse-ingestion-version": "4",
     }
-    assert gateway["exporters"]["prometheus"]["endpoint"].endswith(":8889")
+    assert gateway["exporters"]["prometheus"]["endpoint"].endswith(":8889}")
     assert gateway["service"]["pipelines"]["metrics"]["exporters"] == ["prometheus"]
 
 
@@ -366,11 +455,11 @@ def test_checks_catch_an_undefined_processor(gateway: dict[str, Any]) -> None:
 def test_checks_catch_wiring_mistakes(gateway: dict[str, Any]) -> None:
     pipelines = gateway["service"]["pipelines"]
     pipelines["traces"]["processors"].reverse()  # memory_limiter no longer first
-    del pipelines["traces/jaeger"]  # forward/sampled still wired; otlp/jaeger unused
+    del pipelines["traces/jaeger"]  # forward/sampled still wired; otlp_grpc/jaeger unused
     gateway["service"]["extensions"].append("zpages/missing")
     assert set(pipeline_problems(gateway)) == {
         "pipeline traces: memory_limiter must come first",
-        "exporter otlp/jaeger is defined but in no pipeline",
+        "exporter otlp_grpc/jaeger is defined but in no pipeline",
     }
     assert extension_problems(gateway) == ["extension zpages/missing enabled but not defined"]
 
@@ -391,11 +480,11 @@ def test_checks_catch_pii_reaching_langfuse(gateway: dict[str, Any]) -> None:
     statements = gateway["processors"]["transform/strip_pii"]["trace_statements"][0]["statements"]
     statements.remove('delete_matching_keys(attributes, "(^|[.])pii([.]|$)")')
     statements.remove('delete_key(attributes, "lk.chat_ctx")')
-    assert langfuse_problems(gateway) == [
-        "pipeline traces/langfuse leaves lk.chat_ctx for Langfuse",
-        "pipeline traces/langfuse leaves lk_otel.pii.transcript for Langfuse",
-        "pipeline traces/langfuse leaves lk_otel.turn.pii.user_text for Langfuse",
-    ]
+    problems = langfuse_problems(gateway)
+    assert "pipeline traces/langfuse leaves lk.chat_ctx for Langfuse" in problems
+    assert "pipeline traces/langfuse leaves lk.pii.chat_ctx for Langfuse" in problems
+    assert "pipeline traces/langfuse leaves lk_otel.turn.pii.user_text for Langfuse" in problems
+    assert "pipeline traces/langfuse leaves gen_ai.input.messages for Langfuse" not in problems
     statements.append('delete_matching_keys(attributes, "^lk[.]")')
     assert "pipeline traces/langfuse strips non-PII lk.speech_id" in langfuse_problems(gateway)
     gateway["service"]["pipelines"]["traces/langfuse"]["processors"] = ["batch"]

@@ -1,6 +1,9 @@
 """PII stripping for livekit releases whose ``set_tracer_provider`` has no ``allow_pii`` (1.2).
 
-Newer releases strip content themselves, before any processor of ours sees the span.
+Newer releases strip content themselves, before any processor of ours sees the span. The keys
+are those of ``lk_otel.content_keys`` for every supported release (a key that is content on one
+release is content on all), the same list the gateway collector's strip rules are checked
+against.
 """
 
 from __future__ import annotations
@@ -9,32 +12,14 @@ from typing import Any
 
 from opentelemetry.sdk.trace import Event
 
-# content keys of livekit 1.2, which predate the ``lk.pii.`` marker
-LEGACY_CONTENT_KEYS = frozenset(
-    {
-        "lk.user_input",
-        "lk.user_transcript",
-        "lk.response.text",
-        "lk.response.function_calls",
-        "lk.chat_ctx",
-        "lk.input_text",
-        "lk.instructions",
-        "lk.function_tool.arguments",
-        "lk.function_tool.output",
-        "gen_ai.input.messages",
-        "gen_ai.output.messages",
-        "gen_ai.system_instructions",
-        "gen_ai.tool.call.arguments",
-        "gen_ai.tool.call.result",
-        "input.value",
-        "output.value",
-    }
-)
+from ..content_keys import CONTENT_EVENT_NAMES, CONTENT_KEY_PREFIXES, all_content_keys
+
+CONTENT_KEYS = all_content_keys()
 
 
 def is_content_key(key: str) -> bool:
-    """True for any attribute that carries what a person said or a model wrote."""
-    return key in LEGACY_CONTENT_KEYS or "pii" in key.split(".") or key.startswith("gen_ai.prompt")
+    """True for any attribute that carries what a person said, a model wrote, or who they are."""
+    return key in CONTENT_KEYS or "pii" in key.split(".") or key.startswith(CONTENT_KEY_PREFIXES)
 
 
 def strip_attributes(attrs: dict[str, Any]) -> dict[str, Any]:
@@ -46,7 +31,7 @@ def strip_events(events: tuple[Event, ...]) -> tuple[Event, ...]:
     """Events without content: GenAI message events go whole, others lose content keys."""
     out = []
     for event in events:
-        if event.name.startswith("gen_ai."):
+        if event.name in CONTENT_EVENT_NAMES or event.name.startswith("gen_ai."):
             continue
         attrs = dict(event.attributes or {})
         clean = strip_attributes(attrs)
