@@ -1,0 +1,290 @@
+"""Issue 13 on real AgentSessions driven by the scripted realtime model, spans over OTLP:
+each figure against livekit's raw RealtimeModelMetrics / usage of the same run (exact) and
+against the injected latencies (within 20 ms)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from lk_otel import semconv as sc
+from lk_otel.enrich.cost import PriceTable
+from lk_otel.enrich.realtime import parse_realtime_metrics
+from support.otlp_receiver import OtlpReceiver
+from support.realtime_calls import RealtimeCall, realtime_call
+
+TOL = 0.020
+SPEED = 2.0
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[OtlpReceiver]:
+    with OtlpReceiver() as r:
+        yield r
+
+
+@pytest.fixture(scope="module")
+def call(receiver: OtlpReceiver) -> RealtimeCall:
+    return asyncio.run(realtime_call(receiver, "realtime", speed=SPEED))
+
+
+@pytest.fixture(scope="module")
+def handoff_call() -> RealtimeCall:
+    with OtlpReceiver() as r:
+        return asyncio.run(realtime_call(r, "handoff", speed=SPEED))
+
+
+def _raw(call: RealtimeCall) -> dict[str, object]:
+    """livekit's RealtimeModelMetrics of the run, by response id."""
+    return {m.request_id: m for m in call.result.realtime_metrics()}
+
+
+def _turn_metrics(call: RealtimeCall, turn) -> list:
+    raw = _raw(call)
+    out = []
+    for inference in call.children(turn, "realtime_inference"):
+        rid = inference.attributes.get("gen_ai.response.id")
+        if rid in raw:
+            out.append(raw[rid])
+    return out
+
+
+def test_the_call_followed_the_script(call: RealtimeCall) -> None:
+    script = call.result.injected
+    assert call.result.anomalies == []
+    assert len(call.result.realtime_metrics()) == len(script.responses())
+    # greeting + one agent turn per user turn
+    assert len(call.turns()) == 1 + len(script.turns)
+
+
+def test_each_response_span_equals_its_raw_metrics(call: RealtimeCall) -> None:
+    figures = call.figures().attributes
+    raw = _raw(call)
+    seen = 0
+    for span in call.named("realtime_inference"):
+        m = raw[span.attributes["gen_ai.response.id"]]
+        attrs = figures[span.span_id]
+        assert attrs[sc.REALTIME_DURATION] == m.duration
+        if m.ttft >= 0:
+            assert attrs[sc.REALTIME_TTFT] == m.ttft
+        else:
+            assert sc.REALTIME_TTFT not in attrs
+        seen += 1
+    assert seen == len(raw)
+
+
+def test_turn_ttft_is_the_first_audio_of_the_turn(call: RealtimeCall) -> None:
+    figures = call.figures().attributes
+    script = call.result.injected
+    responses = script.responses()
+    i = 0
+    for turn in call.turns():
+        metrics = _turn_metrics(call, turn)
+        scripted = responses[i : i + len(metrics)]
+        i += len(metrics)
+        first_audio = next(m.ttft for m in metrics if m.ttft >= 0)
+        assert figures[turn.span_id][sc.TURN_LLM_TTFT] == first_audio
+        injected = next(r.ttft for r in scripted if r.has_audio)
+        assert abs(first_audio - injected) < TOL
+    assert i == len(responses)
+
+
+def test_turn_tokens_by_modality_are_sums_of_the_turns_responses(call: RealtimeCall) -> None:
+    figures = call.figures().attributes
+    for turn in call.turns():
+        ms = _turn_metrics(call, turn)
+        attrs = figures[turn.span_id]
+        assert attrs[sc.TURN_REALTIME_RESPONSES] == len(ms)
+        assert attrs[sc.TURN_INPUT_TOKENS] == sum(m.input_tokens for m in ms)
+        assert attrs[sc.TURN_OUTPUT_TOKENS] == sum(m.output_tokens for m in ms)
+        i = [m.input_token_details for m in ms]
+        o = [m.output_token_details for m in ms]
+        assert attrs[sc.TURN_INPUT_AUDIO_TOKENS] == sum(d.audio_tokens for d in i)
+        assert attrs[sc.TURN_INPUT_TEXT_TOKENS] == sum(d.text_tokens for d in i)
+        assert attrs[sc.TURN_CACHED_INPUT_TOKENS] == sum(d.cached_tokens for d in i)
+        assert attrs[sc.TURN_OUTPUT_AUDIO_TOKENS] == sum(d.audio_tokens for d in o)
+        assert attrs[sc.TURN_OUTPUT_TEXT_TOKENS] == sum(d.text_tokens for d in o)
+
+
+def test_session_totals_equal_sums_of_turns_and_livekit_usage(call: RealtimeCall) -> None:
+    figures = call.figures().attributes
+    (session,) = call.named("agent_session")
+    s = figures[session.span_id]
+    turns = [figures[t.span_id] for t in call.turns()]
+    pairs = [
+        (sc.SESSION_INPUT_TOKENS, sc.TURN_INPUT_TOKENS, "input_tokens"),
+        (sc.SESSION_OUTPUT_TOKENS, sc.TURN_OUTPUT_TOKENS, "output_tokens"),
+        (sc.SESSION_CACHED_INPUT_TOKENS, sc.TURN_CACHED_INPUT_TOKENS, "input_cached_tokens"),
+        (sc.SESSION_INPUT_AUDIO_TOKENS, sc.TURN_INPUT_AUDIO_TOKENS, "input_audio_tokens"),
+        (sc.SESSION_INPUT_TEXT_TOKENS, sc.TURN_INPUT_TEXT_TOKENS, "input_text_tokens"),
+        (
+            sc.SESSION_CACHED_INPUT_AUDIO_TOKENS,
+            sc.TURN_CACHED_INPUT_AUDIO_TOKENS,
+            "input_cached_audio_tokens",
+        ),
+        (
+            sc.SESSION_CACHED_INPUT_TEXT_TOKENS,
+            sc.TURN_CACHED_INPUT_TEXT_TOKENS,
+            "input_cached_text_tokens",
+        ),
+        (sc.SESSION_OUTPUT_AUDIO_TOKENS, sc.TURN_OUTPUT_AUDIO_TOKENS, "output_audio_tokens"),
+        (sc.SESSION_OUTPUT_TEXT_TOKENS, sc.TURN_OUTPUT_TEXT_TOKENS, "output_text_tokens"),
+    ]
+    (usage,) = [u for u in call.result.usage.model_usage if u.type == "llm_usage"]
+    for session_key, turn_key, usage_field in pairs:
+        assert s[session_key] == sum(t[turn_key] for t in turns), session_key
+        assert s[session_key] == getattr(usage, usage_field), session_key
+        assert s[session_key] > 0, session_key
+    assert sc.SESSION_REALTIME_SESSION_DURATION not in s  # not a session-billed model
+
+
+def test_e2e_latency_is_speech_end_to_first_audio(call: RealtimeCall) -> None:
+    """Server-side turn detection: livekit writes no lk.e2e_latency; lk_otel's is the agent's
+    first audio minus the server's end of speech, which here is the injected first-audio
+    time of the reply (the response is created at the end of speech)."""
+    figures = call.figures().attributes
+    script = call.result.injected
+    replies = call.turns()[1:]
+    assert all("lk.e2e_latency" not in t.attributes for t in replies)
+    user = call.named("user_speaking")
+    for turn, scripted, speech in zip(replies, script.turns, user, strict=True):
+        (speaking, *_) = call.children(turn, "agent_speaking")
+        e2e = figures[turn.span_id][sc.TURN_E2E_LATENCY]
+        assert e2e == pytest.approx((speaking.start_ns - speech.end_ns) / 1e9, abs=1e-6)
+        # a tool call first: its response duration, then the follow-up's first audio
+        before = 0.0
+        for r in scripted.responses:
+            if r.has_audio:
+                break
+            before += r.duration
+        assert abs(e2e - (before + next(r.ttft for r in scripted.responses if r.has_audio))) < (
+            2 * TOL if before else TOL
+        )
+    assert sc.TURN_E2E_LATENCY not in figures[call.turns()[0].span_id]  # the greeting
+
+
+def test_barge_in_played_duration_and_stop_latency(call: RealtimeCall) -> None:
+    figures = call.figures().attributes
+    script = call.result.injected
+    interrupted = [t for t in call.turns() if t.attributes.get("lk.interrupted")]
+    scripted = [t for t in script.turns if t.interrupt_after is not None]
+    assert len(interrupted) == len(scripted) == 1
+    turn, plan = interrupted[0], scripted[0]
+    attrs = figures[turn.span_id]
+    played = attrs[sc.TURN_PLAYED_DURATION]
+    assert abs(played - plan.interrupt_after) < 0.100
+    # livekit's own playback position, sent to the model as truncate(audio_end_ms)
+    ((_, audio_end_ms),) = call.result.truncations
+    assert abs(played - audio_end_ms / 1000) < TOL
+    # from the user starting (livekit's user state) to the audio stopping (agent state)
+    events = call.result.events
+    user_start = next(
+        t
+        for name, t, ev in events
+        if name == "user_state_changed"
+        and ev.new_state == "speaking"
+        and t >= call.result.interrupted_at[0]
+    )
+    agent_stop = next(
+        t
+        for name, t, ev in events
+        if name == "agent_state_changed" and ev.old_state == "speaking" and t >= user_start
+    )
+    assert abs(attrs[sc.TURN_BARGE_IN_STOP_LATENCY] - (agent_stop - user_start)) < TOL
+    for other in call.turns():
+        if other is not turn:
+            assert sc.TURN_PLAYED_DURATION not in figures[other.span_id]
+            assert sc.TURN_BARGE_IN_STOP_LATENCY not in figures[other.span_id]
+
+
+def test_cost_from_audio_and_text_token_prices(call: RealtimeCall) -> None:
+    rates = {
+        "input_per_1m": 4.0,
+        "cached_input_per_1m": 0.4,
+        "output_per_1m": 16.0,
+        "input_audio_per_1m": 32.0,
+        "cached_input_audio_per_1m": 0.4,
+        "output_audio_per_1m": 64.0,
+    }
+    prices = PriceTable.parse({"openai/gpt-realtime-sim": rates})
+    figures = call.figures(prices=prices).attributes
+
+    def cost(m) -> float:
+        i, o = m.input_token_details, m.output_token_details
+        c = i.cached_tokens_details
+        return (
+            (i.text_tokens - c.text_tokens) * 4.0
+            + c.text_tokens * 0.4
+            + (i.audio_tokens - c.audio_tokens) * 32.0
+            + c.audio_tokens * 0.4
+            + o.text_tokens * 16.0
+            + o.audio_tokens * 64.0
+        ) / 1e6
+
+    total = 0.0
+    for turn in call.turns():
+        expected = sum(cost(m) for m in _turn_metrics(call, turn))
+        assert figures[turn.span_id][sc.TURN_COST] == pytest.approx(expected, rel=1e-12)
+        total += expected
+    (session,) = call.named("agent_session")
+    assert figures[session.span_id][sc.SESSION_COST] == pytest.approx(total, rel=1e-12)
+
+
+def test_livekit_puts_usage_by_modality_on_the_inference_span(call: RealtimeCall) -> None:
+    """The measured fact the mapping relies on (1.8.9)."""
+    for span in call.named("realtime_inference"):
+        m = parse_realtime_metrics(span.attributes[sc.LK_REALTIME_MODEL_METRICS])
+        assert m is not None
+        assert span.attributes["gen_ai.usage.input_tokens"] == m.input_tokens
+        assert span.attributes["gen_ai.usage.audio.output_tokens"] == m.output_audio
+    assert call.named("llm_node") == [] and call.named("tts_node") == []
+
+
+def test_handoff_turn_agents_and_counts_match_the_script(handoff_call: RealtimeCall) -> None:
+    call = handoff_call
+    assert call.result.anomalies == []
+    figures = call.figures()
+    agents = [figures.attributes[t.span_id][sc.TURN_AGENT] for t in call.turns()]
+    # greeting, the transfer turn (tool call only), billing's greeting, billing's answer
+    assert agents == ["receptionist", "receptionist", "billing", "billing"]
+    (session,) = call.named("agent_session")
+    s = figures.attributes[session.span_id]
+    assert s[sc.SESSION_HANDOFFS] == 1
+    assert s[sc.SESSION_AGENTS] == ("receptionist", "billing")
+    (h,) = figures.handoffs
+    assert (h.from_agent, h.to_agent, h.tool) == ("receptionist", "billing", "transfer_to_billing")
+    handoff_items = [i for i in call.result.chat_items if i.type == "agent_handoff"]
+    assert [i.new_agent_id for i in handoff_items] == ["receptionist", "billing"]
+
+
+def test_handoff_per_agent_usage_equals_the_agents_metrics(handoff_call: RealtimeCall) -> None:
+    call = handoff_call
+    figures = call.figures().attributes
+    (session,) = call.named("agent_session")
+    per_agent = {e["agent"]: e for e in json.loads(figures[session.span_id][sc.SESSION_AGENT_USAGE])}
+    expected: dict[str, dict[str, int]] = {}
+    for turn in call.turns():
+        agent = turn.attributes["gen_ai.agent.name"]
+        for m in _turn_metrics(call, turn):
+            e = expected.setdefault(agent, {"input_tokens": 0, "output_audio_tokens": 0})
+            e["input_tokens"] += m.input_tokens
+            e["output_audio_tokens"] += m.output_token_details.audio_tokens
+    assert set(per_agent) == {"receptionist", "billing"}
+    for agent, e in expected.items():
+        assert per_agent[agent]["input_tokens"] == e["input_tokens"]
+        assert per_agent[agent]["output_audio_tokens"] == e["output_audio_tokens"]
+
+
+def test_session_billed_model_reports_connection_time() -> None:
+    with OtlpReceiver() as r:
+        call = asyncio.run(realtime_call(r, "handoff", speed=4.0, session_billed=True))
+    figures = call.figures().attributes
+    (session,) = call.named("agent_session")
+    billed = figures[session.span_id][sc.SESSION_REALTIME_SESSION_DURATION]
+    (usage,) = [u for u in call.result.usage.model_usage if u.type == "llm_usage"]
+    assert billed == pytest.approx(usage.session_duration, abs=1e-9)
+    assert billed == pytest.approx(sum(m.session_duration for m in call.result.metrics), abs=1e-9)
+    assert billed > 0
