@@ -178,7 +178,7 @@ def test_barge_in_played_duration_and_stop_latency(call: RealtimeCall) -> None:
     assert abs(played - plan.interrupt_after) < 0.100
     # livekit's own playback position, sent to the model as truncate(audio_end_ms)
     ((_, audio_end_ms),) = call.result.truncations
-    assert abs(played - audio_end_ms / 1000) < TOL
+    assert abs(played + attrs[sc.TURN_BARGE_IN_STOP_LATENCY] - audio_end_ms / 1000) < TOL
     # from the user starting (livekit's user state) to the audio stopping (agent state)
     events = call.result.events
     user_start = next(
@@ -264,7 +264,9 @@ def test_handoff_per_agent_usage_equals_the_agents_metrics(handoff_call: Realtim
     call = handoff_call
     figures = call.figures().attributes
     (session,) = call.named("agent_session")
-    per_agent = {e["agent"]: e for e in json.loads(figures[session.span_id][sc.SESSION_AGENT_USAGE])}
+    per_agent = {
+        e["agent"]: e for e in json.loads(figures[session.span_id][sc.SESSION_AGENT_USAGE])
+    }
     expected: dict[str, dict[str, int]] = {}
     for turn in call.turns():
         agent = turn.attributes["gen_ai.agent.name"]
@@ -288,3 +290,84 @@ def test_session_billed_model_reports_connection_time() -> None:
     assert billed == pytest.approx(usage.session_duration, abs=1e-9)
     assert billed == pytest.approx(sum(m.session_duration for m in call.result.metrics), abs=1e-9)
     assert billed > 0
+
+
+VAD_SCRIPT = {
+    "turn_detection": "vad",
+    "endpointing_delay": 0.5,
+    "greeting": {
+        "text": "Hello there, how can I help you today?",
+        "ttft": 0.3,
+        "duration": 0.6,
+        "audio_duration": 1.5,
+        "usage": {"input_text": 50, "output_audio": 60, "output_text": 8},
+    },
+    "turns": [
+        {
+            "text": "Book a table please.",
+            "speech_duration": 1.2,
+            "interrupt_after": 1.0,
+            "responses": [
+                {
+                    "text": "Sure, for how many people and at what time would you like it?",
+                    "ttft": 0.35,
+                    "duration": 0.8,
+                    "audio_duration": 3.0,
+                    "usage": {"input_audio": 40, "cached_audio": 16, "output_audio": 80},
+                }
+            ],
+        },
+        {
+            "text": "Four at seven.",
+            "speech_duration": 1.0,
+            "responses": [
+                {
+                    "text": "Done, see you then.",
+                    "ttft": 0.3,
+                    "duration": 0.5,
+                    "audio_duration": 0.8,
+                    "usage": {"input_audio": 30, "input_text": 70, "output_audio": 20},
+                }
+            ],
+        },
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def vad_call() -> RealtimeCall:
+    from lk_otel.simulation.realtime_script import realtime_script_from_dict
+
+    with OtlpReceiver() as r:
+        return asyncio.run(realtime_call(r, realtime_script_from_dict(VAD_SCRIPT), speed=SPEED))
+
+
+def test_vad_turn_detection_keeps_livekits_e2e_latency(vad_call: RealtimeCall) -> None:
+    """Client-side (VAD) turn detection: livekit's own lk.e2e_latency is the figure; it is
+    the endpointing delay plus the model's first audio."""
+    call = vad_call
+    assert call.result.anomalies == []
+    figures = call.figures().attributes
+    script = call.result.injected
+    for turn, scripted in zip(call.turns()[1:], script.turns, strict=True):
+        attrs = figures[turn.span_id]
+        assert attrs[sc.TURN_E2E_LATENCY] == turn.attributes["lk.e2e_latency"]
+        expected = script.endpointing_delay + scripted.responses[0].ttft
+        assert abs(attrs[sc.TURN_E2E_LATENCY] - expected) < 2 * TOL
+
+
+def test_vad_barge_in_stops_after_the_minimum_interruption(vad_call: RealtimeCall) -> None:
+    from lk_otel.simulation.scenario import MIN_INTERRUPTION_DURATION
+
+    call = vad_call
+    figures = call.figures().attributes
+    (turn,) = [t for t in call.turns() if t.attributes.get("lk.interrupted")]
+    attrs = figures[turn.span_id]
+    plan = call.result.injected.turns[0]
+    assert abs(attrs[sc.TURN_PLAYED_DURATION] - plan.interrupt_after) < 0.100
+    # the agent talks over the user until livekit's minimum interruption duration passed
+    assert abs(attrs[sc.TURN_BARGE_IN_STOP_LATENCY] - MIN_INTERRUPTION_DURATION / SPEED) < 2 * TOL
+    # played + overlap = livekit's own playback position (truncate's audio_end_ms)
+    ((_, audio_end_ms),) = call.result.truncations
+    total = attrs[sc.TURN_PLAYED_DURATION] + attrs[sc.TURN_BARGE_IN_STOP_LATENCY]
+    assert abs(total - audio_end_ms / 1000) < TOL

@@ -12,10 +12,10 @@ from .. import semconv as sc
 Interval = tuple[float, float]
 
 
-def played_duration(
+def audio_played(
     playout_position: float | None, agent_speaking: Sequence[Interval]
 ) -> float | None:
-    """Seconds of the turn's audio the user heard.
+    """Seconds of the turn's audio that played out, overlap with the user included.
 
     livekit's ``lk.playout.position`` (the speaker's playback position when the reply was
     cut; 1.8 pipeline turns) when present; otherwise (realtime turns, 1.2) the summed length
@@ -55,16 +55,22 @@ def turn_attributes(
     agent_speaking: Sequence[Interval],
     user_speech_starts: Iterable[float],
 ) -> dict[str, float]:
-    """``lk_otel.turn.played_duration`` / ``.barge_in_stop_latency`` of an interrupted turn."""
+    """Figures of an interrupted turn.
+
+    ``lk_otel.turn.played_duration``: the reply's audio heard before the user cut in (all
+    that played, minus what played over the user); ``.barge_in_stop_latency``: how long
+    the agent went on over the user. Interrupted without the user speaking over the audio
+    (e.g. ``session.interrupt()``): all that played, and no latency.
+    """
     if not interrupted:
         return {}
     attrs: dict[str, float] = {}
-    played = played_duration(playout_position, agent_speaking)
-    if played is not None:
-        attrs[sc.TURN_PLAYED_DURATION] = played
+    played = audio_played(playout_position, agent_speaking)
     latency = barge_in_stop_latency(agent_speaking, user_speech_starts)
     if latency is not None:
         attrs[sc.TURN_BARGE_IN_STOP_LATENCY] = latency
+    if played is not None:
+        attrs[sc.TURN_PLAYED_DURATION] = max(0.0, played - (latency or 0.0))
     return attrs
 
 

@@ -68,10 +68,11 @@ class ScriptedRealtimeModel(llm.RealtimeModel):
     """Realtime model with server-side turn detection and user transcription."""
 
     def __init__(self, cursor: ScriptCursor) -> None:
+        server_vad = cursor.script.turn_detection == "server"
         super().__init__(
             capabilities=llm.RealtimeCapabilities(
                 message_truncation=True,
-                turn_detection=True,
+                turn_detection=server_vad,
                 user_transcription=True,
                 auto_tool_reply_generation=False,
                 audio_output=True,
@@ -138,7 +139,7 @@ class ScriptedRealtimeSession(llm.RealtimeSession):
     # --- audio in: the server VAD --------------------------------------------------------
 
     def push_audio(self, frame: rtc.AudioFrame) -> None:
-        if self._closed:
+        if self._closed or not self._model.capabilities.turn_detection:
             return
         voiced = utterance_code(frame) > 0
         loop = asyncio.get_running_loop()
@@ -179,7 +180,10 @@ class ScriptedRealtimeSession(llm.RealtimeSession):
         pass
 
     def commit_audio(self) -> None:
-        pass
+        # client-side turn detection ended the user's turn: transcribe it (the reply comes
+        # when livekit asks for it)
+        if not self._model.capabilities.turn_detection:
+            self._spawn(self._transcribe(self._cursor.take_transcript()))
 
     def clear_audio(self) -> None:
         pass

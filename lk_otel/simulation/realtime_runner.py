@@ -18,7 +18,9 @@ from .agent import _json_type
 from .audio import SimAudioInput, SimAudioOutput, SimTextOutput
 from .realtime import ScriptCursor, ScriptedRealtimeModel
 from .realtime_script import RealtimeAgentSpec, RealtimeScript, RealtimeToolCall
-from .runner import SimulationError
+from .runner import FALSE_INTERRUPTION_TIMEOUT, SimulationError
+from .scenario import MIN_INTERRUPTION_DURATION
+from .vad import ScriptedVAD
 
 USER_RESPONSE_GAP = 0.4
 _WAIT_SLACK = 15.0
@@ -181,7 +183,7 @@ class _RealtimeCall:
             )
 
 
-def realtime_session_options() -> dict[str, Any]:
+def realtime_session_options(script: RealtimeScript, speed: float) -> dict[str, Any]:
     """AgentSession keywords for a realtime model's own (server-side) turn detection.
 
     To move to ``_compat`` (owned elsewhere): 1.8 takes ``turn_handling`` and ignores user
@@ -191,8 +193,16 @@ def realtime_session_options() -> dict[str, Any]:
     import inspect
 
     params = inspect.signature(AgentSession.__init__).parameters
+    if script.turn_detection == "vad":
+        opts: dict[str, Any] = _compat.vad_endpointing_session_options(
+            endpointing_delay=script.endpointing_delay,
+            min_interruption_duration=MIN_INTERRUPTION_DURATION / speed,
+            false_interruption_timeout=FALSE_INTERRUPTION_TIMEOUT / speed,
+        )
+        opts["vad"] = ScriptedVAD(min_silence_duration=script.endpointing_delay / 2)
+        return opts
     if "turn_handling" in params:
-        opts: dict[str, Any] = {"turn_handling": {"turn_detection": "realtime_llm"}}
+        opts = {"turn_handling": {"turn_detection": "realtime_llm"}}
     else:
         opts = {"turn_detection": "realtime_llm"}
     if "aec_warmup_duration" in params:
@@ -224,7 +234,7 @@ async def _run(
     call = _RealtimeCall(injected, result)
     cursor = ScriptCursor(injected)
     model = ScriptedRealtimeModel(cursor)
-    session: AgentSession = AgentSession(llm=model, **realtime_session_options())
+    session: AgentSession = AgentSession(llm=model, **realtime_session_options(injected, speed))
     synchronizer = TranscriptSynchronizer(
         next_in_chain_audio=call.speaker, next_in_chain_text=call.transcript
     )

@@ -99,6 +99,11 @@ class RealtimeScript:
     """server VAD: silence after speech before it reports the end of speech"""
     transcription_delay: float = 0.2
     """input transcript arrives this long after the end of speech"""
+    turn_detection: str = "server"
+    """``server``: the model's own VAD ends turns; ``vad``: livekit's VAD (the scripted one)
+    ends them and asks the model for the reply (client-side turn detection)"""
+    endpointing_delay: float = 0.5
+    """``vad`` turn detection: livekit's silence delay before the end of the turn"""
     session_billed: bool = False
     """report ``session_duration`` (connection time) in the metrics, as session-billed models"""
 
@@ -125,6 +130,7 @@ class RealtimeScript:
             turns=turns,
             greeting=None if self.greeting is None else resp(self.greeting),
             silence_duration=self.silence_duration / speed,
+            endpointing_delay=self.endpointing_delay / speed,
             transcription_delay=self.transcription_delay / speed,
         )
 
@@ -178,6 +184,8 @@ def realtime_script_from_dict(data: Mapping[str, Any]) -> RealtimeScript:
                 "silence_duration",
                 "transcription_delay",
                 "session_billed",
+                "turn_detection",
+                "endpointing_delay",
             )
             if k in data
         }
@@ -189,6 +197,10 @@ def realtime_script_from_dict(data: Mapping[str, Any]) -> RealtimeScript:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ScenarioError(f"bad realtime script: {exc}") from exc
+    if script.turn_detection not in ("server", "vad"):
+        raise ScenarioError("turn_detection must be 'server' or 'vad'")
+    if any(not turn.responses for turn in script.turns):
+        raise ScenarioError("every user turn needs at least one response")
     for response in script.responses():
         if response.tool_call and response.tool_call.handoff_to:
             script.agent(response.tool_call.handoff_to)
