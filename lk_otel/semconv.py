@@ -276,3 +276,6 @@ LANGFUSE_USAGE_CACHED_AUDIO = "input_cached_audio_tokens"
 LANGFUSE_USAGE_CACHED_TEXT = "input_cached_text_tokens"
 LANGFUSE_USAGE_OUTPUT_AUDIO = "output_audio_tokens"
 LANGFUSE_USAGE_OUTPUT_TEXT = "output_text_tokens"
+# OpenInference audio token counts of a realtime response
+OI_TOKEN_PROMPT_AUDIO = "llm.token_count.prompt_details.audio"
+OI_TOKEN_COMPLETION_AUDIO = "llm.token_count.completion_details.audio"

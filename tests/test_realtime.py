@@ -243,6 +243,60 @@ def test_livekit_puts_usage_by_modality_on_the_inference_span(call: RealtimeCall
     assert call.named("llm_node") == [] and call.named("tts_node") == []
 
 
+def test_backend_mappings_make_each_response_a_priced_generation(call: RealtimeCall) -> None:
+    from lk_otel.enrich.mappings import backend_attributes
+    from lk_otel.enrich.options import EnrichOptions
+    from lk_otel.enrich.view import SpanView
+
+    rates = {"input_per_1m": 4.0, "output_per_1m": 16.0, "output_audio_per_1m": 64.0}
+    table = PriceTable.parse({"gpt-realtime-sim": rates})
+    options = EnrichOptions(prices=table)
+    figures = call.figures(prices=table).attributes
+    raw = _raw(call)
+    trace_cost = 0.0
+    for span in call.spans:
+        view = SpanView(
+            name=span.name,
+            attributes=span.attributes,
+            added=figures.get(span.span_id, {}),
+            is_root=not span.parent_span_id,
+            start_ns=span.start_ns,
+            end_ns=span.end_ns,
+            service_name="svc",
+        )
+        out = backend_attributes(options, view)
+        if "langfuse.observation.cost_details" in out:
+            trace_cost += json.loads(out["langfuse.observation.cost_details"])["total"]
+        if span.name != "realtime_inference":
+            assert out.get("langfuse.observation.type") != "generation", span.name
+            assert out.get("openinference.span.kind") != "LLM", span.name
+            continue
+        m = raw[span.attributes["gen_ai.response.id"]]
+        i, o = m.input_token_details, m.output_token_details
+        c = i.cached_tokens_details
+        assert out["langfuse.observation.type"] == "generation"
+        assert json.loads(out["langfuse.observation.usage_details"]) == {
+            "input_text_tokens": i.text_tokens - c.text_tokens,
+            "input_cached_text_tokens": c.text_tokens,
+            "input_audio_tokens": i.audio_tokens - c.audio_tokens,
+            "input_cached_audio_tokens": c.audio_tokens,
+            "input_image_tokens": i.image_tokens,
+            "output_text_tokens": o.text_tokens,
+            "output_audio_tokens": o.audio_tokens,
+            "total": m.input_tokens + m.output_tokens,
+        }
+        assert out["langfuse.observation.model.name"] == "gpt-realtime-sim"
+        assert out["openinference.span.kind"] == "LLM"
+        assert out["llm.token_count.prompt"] == m.input_tokens
+        assert out["llm.token_count.completion"] == m.output_tokens
+        assert out["llm.token_count.prompt_details.cache_read"] == i.cached_tokens
+        assert out["llm.token_count.completion_details.audio"] == o.audio_tokens
+        assert json.loads(out["mlflow.spanType"]) == "LLM"
+    (session,) = call.named("agent_session")
+    assert trace_cost == pytest.approx(figures[session.span_id][sc.SESSION_COST], rel=1e-12)
+    assert trace_cost > 0
+
+
 def test_handoff_turn_agents_and_counts_match_the_script(handoff_call: RealtimeCall) -> None:
     call = handoff_call
     assert call.result.anomalies == []

@@ -206,6 +206,9 @@ def realtime_script_from_dict(data: Mapping[str, Any]) -> RealtimeScript:
             script.agent(response.tool_call.handoff_to)
         if response.duration < response.ttft:
             raise ScenarioError("a response's duration is shorter than its ttft")
+        u = response.usage
+        if u.cached_audio > u.input_audio or u.cached_text > u.input_text:
+            raise ScenarioError("a response caches more input tokens than it has")
     return script
 
 
