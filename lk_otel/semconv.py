@@ -220,9 +220,13 @@ MLFLOW_SPAN_OUTPUTS = "mlflow.spanOutputs"
 # livekit's keys read (1.8.9)
 SPAN_REALTIME_INFERENCE = "realtime_inference"  # one per realtime response, under agent_turn
 SPAN_REALTIME_METRICS = "realtime_metrics"  # livekit's child when metrics outlive the inference
+SPAN_REALTIME_ASSISTANT_TURN = "realtime_assistant_turn"  # 1.2: a realtime turn, with metrics
+REALTIME_TURN_SPAN_NAMES = frozenset({SPAN_REALTIME_ASSISTANT_TURN})
+SPAN_DRAIN_AGENT_ACTIVITY = "drain_agent_activity"
 SPAN_UPDATE_AGENT = "update_agent"  # a handoff: under agent_session, parent of drain/start
 LK_REALTIME_MODEL_METRICS = "lk.realtime_model_metrics"  # RealtimeModelMetrics JSON
 LK_PREVIOUS_AGENT_LABEL = "lk.previous_agent_label"
+TOOL_NAME_KEYS = ("gen_ai.tool.name", "lk.function_tool.name")  # 1.8, 1.2
 LK_PLAYOUT_POSITION = "lk.playout.position"  # s of the interrupted reply played (pipeline)
 # per turn
 TURN_AGENT = "lk_otel.turn.agent"

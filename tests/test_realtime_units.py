@@ -382,3 +382,38 @@ def test_call_figures_wire_each_function_to_its_spans() -> None:
     assert figures.handoffs == [handoff.Handoff("front", "back", "to_back", 2.7)]
     # without the event source: no false-interruption count at all
     assert sc.SESSION_FALSE_INTERRUPTIONS not in call_figures(spans).attributes[1]
+
+
+def test_handoffs_from_activities_on_releases_without_update_agent() -> None:
+    acts = [("a", 0.0), ("b", 5.0), ("a", 9.0)]
+    tools = [("lookup", 1.0), ("to_b", 4.9), ("late", 6.0), (None, 8.0)]
+    assert handoff.handoffs_from_activities(acts, tools) == [
+        handoff.Handoff("a", "b", "to_b", 5.0),
+        handoff.Handoff("b", "a", None, 9.0),
+    ]
+    assert handoff.handoffs_from_activities(acts[:1], tools) == []
+    assert handoff.handoffs_from_activities(acts[:2], [("x", 5.0)]) == [
+        handoff.Handoff("a", "b", "x", 5.0)
+    ]
+
+
+def test_call_figures_on_a_12_realtime_call() -> None:
+    """1.2: metrics on realtime_assistant_turn itself, no update_agent, no agent on turns."""
+    m = json.dumps(metrics(ttft=0.25))
+    spans = [
+        _span("agent_session", 1, None, 0.0, 20.0),
+        _span("start_agent_activity", 2, 1, 0.0, 0.1, **{"lk.agent_label": "pkg.A"}),
+        _span("on_enter", 3, 2, 0.1, 0.1),
+        _span("realtime_assistant_turn", 4, 3, 0.2, 2.0, **{sc.LK_REALTIME_MODEL_METRICS: m}),
+        _span("agent_speaking", 5, 4, 0.45, 2.0),
+        _span("function_tool", 6, 4, 1.9, 1.95, **{"lk.function_tool.name": "go_b"}),
+        _span("start_agent_activity", 7, 1, 2.1, 2.2, **{"lk.agent_label": "pkg.B"}),
+        _span("realtime_assistant_turn", 8, 1, 2.2, 3.0, **{sc.LK_REALTIME_MODEL_METRICS: m}),
+    ]
+    figures = call_figures(spans)
+    a = figures.attributes
+    assert a[4][sc.TURN_AGENT] == "pkg.A" and a[8][sc.TURN_AGENT] == "pkg.B"
+    assert a[4][sc.TURN_LLM_TTFT] == 0.25 and a[4][sc.TURN_INPUT_TOKENS] == 30
+    assert figures.handoffs == [handoff.Handoff("pkg.A", "pkg.B", "go_b", 2.1)]
+    assert a[1][sc.SESSION_AGENTS] == ("pkg.A", "pkg.B")
+    assert a[1][sc.SESSION_INPUT_TOKENS] == 60

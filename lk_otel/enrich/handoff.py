@@ -6,6 +6,7 @@ Pure functions of span attribute mappings (livekit's ``agent_turn``, ``update_ag
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -64,6 +65,19 @@ def handoff_from_span(
         tool=tool,
         at=start,
     )
+
+
+def handoffs_from_activities(
+    activities: Sequence[tuple[str, float]], tools: Sequence[tuple[str | None, float]]
+) -> list[Handoff]:
+    """Handoffs on releases without ``update_agent`` (1.2): every ``start_agent_activity``
+    ``(label, start)`` after the first switches from the previous one's agent; the tool is
+    the last ``(tool name, end)`` that ended before it."""
+    out: list[Handoff] = []
+    for (previous, _), (label, start) in itertools.pairwise(activities):
+        done = [name for name, end in tools if end <= start]
+        out.append(Handoff(previous, label, done[-1] if done else None, start))
+    return out
 
 
 def session_attributes(

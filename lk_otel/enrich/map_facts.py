@@ -176,6 +176,12 @@ def stt_usage(attrs: Mapping[str, Any], added: Mapping[str, Any]) -> SttUsage | 
     )
 
 
+# the spans livekit writes a realtime response's metrics on (1.2: the realtime turn itself)
+_REALTIME_RESPONSE_SPANS = frozenset(
+    {sc.SPAN_REALTIME_INFERENCE, sc.SPAN_REALTIME_METRICS, sc.SPAN_REALTIME_ASSISTANT_TURN}
+)
+
+
 def realtime_usage(attrs: Mapping[str, Any]) -> RealtimeUsage | None:
     """A realtime response's tokens from ``lk.realtime_model_metrics`` (on
     ``realtime_inference``, or livekit's ``realtime_metrics`` child when they came late)."""
@@ -199,7 +205,7 @@ def realtime_usage(attrs: Mapping[str, Any]) -> RealtimeUsage | None:
 
 def usage(span: SpanView) -> Usage | None:
     """The usage of the one model call ``span`` stands for, if any."""
-    if span.name in (sc.SPAN_REALTIME_INFERENCE, sc.SPAN_REALTIME_METRICS):
+    if span.name in _REALTIME_RESPONSE_SPANS:
         return realtime_usage(span.attributes)
     if span.name == sc.SPAN_LLM_REQUEST:
         return llm_usage(span.attributes)

@@ -31,6 +31,7 @@ TYPE_BY_NAME = {
     sc.SPAN_START_AGENT_ACTIVITY: UNKNOWN,
     sc.SPAN_REALTIME_INFERENCE: LLM,
     sc.SPAN_REALTIME_METRICS: LLM,
+    sc.SPAN_REALTIME_ASSISTANT_TURN: LLM,  # 1.2: the realtime turn is its response's span
 }
 
 

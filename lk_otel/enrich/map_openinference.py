@@ -31,6 +31,7 @@ KIND_BY_NAME = {
     # a realtime response is the model call of a realtime turn (no llm_request there)
     sc.SPAN_REALTIME_INFERENCE: LLM,
     sc.SPAN_REALTIME_METRICS: LLM,
+    sc.SPAN_REALTIME_ASSISTANT_TURN: LLM,  # 1.2: the realtime turn is its response's span
 }
 
 

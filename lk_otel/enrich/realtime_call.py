@@ -16,6 +16,7 @@ from . import barge_in, handoff, realtime
 from .cost import PriceTable
 
 _ACTIVITY_SPANS = frozenset({sc.SPAN_START_AGENT_ACTIVITY, sc.SPAN_UPDATE_AGENT})
+_TURN_NAMES = sc.TURN_SPAN_NAMES | sc.REALTIME_TURN_SPAN_NAMES
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,7 @@ def call_figures(
     turns = [
         s
         for s in spans
-        if s.name in sc.TURN_SPAN_NAMES
-        and not any(p.name in sc.TURN_SPAN_NAMES for p in _ancestors(s, by_id))
+        if s.name in _TURN_NAMES and not any(p.name in _TURN_NAMES for p in _ancestors(s, by_id))
     ]
     user_speaking = [s for s in spans if s.name == sc.SPAN_USER_SPEAKING]
     user_ends = sorted(s.end for s in user_speaking)
@@ -93,7 +93,7 @@ def call_figures(
     answered: set[float] = set()
     turn_figures: list[dict[str, Any]] = []
     for turn in turns:
-        inner = descendants(turn)
+        inner = [turn, *descendants(turn)]  # 1.2's realtime turn carries its metrics itself
         attrs: dict[str, Any] = {}
         active = [a for a in activities if a.start <= turn.start]
         fallback = active[-1].attributes.get(sc.LK_AGENT_LABEL) if active else None
@@ -119,9 +119,14 @@ def call_figures(
             if e2e is not None:
                 attrs[sc.TURN_E2E_LATENCY] = e2e
 
+        interrupted = bool(turn.attributes.get(sc.LK_INTERRUPTED))
+        if turn.name in sc.REALTIME_TURN_SPAN_NAMES and not interrupted:
+            # 1.2 writes lk.interrupted before the realtime audio has played out: a reply cut
+            # during playout says False; the user starting inside its audio tells
+            interrupted = barge_in.barge_in_stop_latency(speaking, user_starts) is not None
         attrs.update(
             barge_in.turn_attributes(
-                interrupted=bool(turn.attributes.get(sc.LK_INTERRUPTED)),
+                interrupted=interrupted,
                 playout_position=_number(turn.attributes.get(sc.LK_PLAYOUT_POSITION)),
                 agent_speaking=speaking,
                 user_speech_starts=user_starts,
@@ -130,16 +135,25 @@ def call_figures(
         out.setdefault(turn.span_id, {}).update(attrs)
         turn_figures.append(attrs)
 
+    tools = sorted(
+        ((_tool_name(s), s.end) for s in spans if s.name == sc.SPAN_FUNCTION_TOOL),
+        key=lambda t: t[1],
+    )
     handoffs: list[handoff.Handoff] = []
-    tools = [s for s in spans if s.name == sc.SPAN_FUNCTION_TOOL]
     for s in spans:
         if s.name != sc.SPAN_UPDATE_AGENT:
             continue
-        done = [t for t in tools if t.end <= s.start]
-        tool_name = done[-1].attributes.get("gen_ai.tool.name") if done else None
-        found = handoff.handoff_from_span(s.attributes, s.start, tool_name)
+        done = [name for name, end in tools if end <= s.start]
+        found = handoff.handoff_from_span(s.attributes, s.start, done[-1] if done else None)
         if found is not None:
             handoffs.append(found)
+    if not any(s.name == sc.SPAN_UPDATE_AGENT for s in spans):  # 1.2: activities in turn
+        started = [
+            (a.attributes[sc.LK_AGENT_LABEL], a.start)
+            for a in activities
+            if a.name == sc.SPAN_START_AGENT_ACTIVITY and sc.LK_AGENT_LABEL in a.attributes
+        ]
+        handoffs = handoff.handoffs_from_activities(started, tools)
 
     for session in sessions:
         attrs = realtime.session_attributes(responses.values(), prices)
@@ -154,6 +168,14 @@ def call_figures(
             attrs.update(barge_in.session_attributes(false_interruptions))
         out.setdefault(session.span_id, {}).update(attrs)
     return CallFigures(attributes=out, handoffs=handoffs)
+
+
+def _tool_name(span: PlainSpan) -> str | None:
+    for key in sc.TOOL_NAME_KEYS:
+        value = span.attributes.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
 def _ancestors(span: PlainSpan, by_id: Mapping[Any, PlainSpan]) -> list[PlainSpan]:

@@ -330,7 +330,7 @@ class ScriptedRealtimeSession(llm.RealtimeSession):
                 ),
             ),
             output_token_details=RealtimeModelMetrics.OutputTokenDetails(
-                audio_tokens=usage.output_audio, text_tokens=usage.output_text
+                audio_tokens=usage.output_audio, text_tokens=usage.output_text, image_tokens=0
             ),
             metadata=Metadata(model_name=self._model.model, model_provider=self._model.provider),
         )

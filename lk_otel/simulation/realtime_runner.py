@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from livekit.agents import Agent, AgentSession, __version__, llm
+from livekit.agents import Agent, AgentSession, __version__, llm, metrics
 from livekit.agents.voice.transcription.synchronizer import TranscriptSynchronizer
 
 from .. import _compat
@@ -76,6 +76,19 @@ class RealtimeSimAgent(Agent):
             self.session.generate_reply()
 
 
+def _agent(spec: RealtimeAgentSpec, call: _RealtimeCall, *, greets: bool) -> RealtimeSimAgent:
+    """An agent named after ``spec``: 1.8 takes the name (``id=``); 1.2 labels an agent by
+    its class path, so each scripted agent gets a subclass named after it."""
+    cls = _AGENT_CLASSES.get(spec.name)
+    if cls is None:
+        cls = type(spec.name, (RealtimeSimAgent,), {"__module__": "lk_otel.agents"})
+        _AGENT_CLASSES[spec.name] = cls
+    return cls(spec, call, greets=greets)
+
+
+_AGENT_CLASSES: dict[str, type[RealtimeSimAgent]] = {}
+
+
 class _RealtimeCall:
     def __init__(self, script: RealtimeScript, result: RealtimeResult) -> None:
         self.script = script
@@ -106,7 +119,7 @@ class _RealtimeCall:
 
         async def tool(raw_arguments: dict[str, object]) -> Any:
             if call.handoff_to is not None:
-                return RealtimeSimAgent(self.script.agent(call.handoff_to), self, greets=False)
+                return _agent(self.script.agent(call.handoff_to), self, greets=False)
             return call.result
 
         return llm.function_tool(tool, raw_schema=schema)
@@ -242,7 +255,14 @@ async def _run(
     session.output.audio = synchronizer.audio_output
     session.output.transcription = synchronizer.text_output
 
-    _compat.on_metrics_collected(session, lambda ev: result.metrics.append(ev.metrics))
+    collector = None if _compat.has_session_usage() else metrics.UsageCollector()
+
+    def on_metrics(ev: Any) -> None:
+        result.metrics.append(ev.metrics)
+        if collector is not None:
+            collector.collect(ev.metrics)
+
+    _compat.on_metrics_collected(session, on_metrics)
     session.on("conversation_item_added", lambda ev: result.chat_items.append(ev.item))
     for name in ("agent_state_changed", "user_state_changed", "agent_false_interruption"):
         session.on(name, call.on_event(name))
@@ -250,7 +270,7 @@ async def _run(
         on_session(session)
 
     try:
-        first = RealtimeSimAgent(injected.agents[0], call, greets=injected.greeting is not None)
+        first = _agent(injected.agents[0], call, greets=injected.greeting is not None)
         await session.start(first)
         await call.play()
     finally:
@@ -260,7 +280,7 @@ async def _run(
             call.microphone.close()
             await synchronizer.aclose()
             await model.aclose()
-    result.usage = session.usage if _compat.has_session_usage() else None
+    result.usage = _compat.session_usage(session, collector)
     result.truncations = list(cursor.truncations)
     result.speech_started_at = list(cursor.speech_started_at)
     result.anomalies = list(cursor.anomalies)
