@@ -283,3 +283,4 @@ LANGFUSE_USAGE_OUTPUT_TEXT = "output_text_tokens"
 # OpenInference audio token counts of a realtime response
 OI_TOKEN_PROMPT_AUDIO = "llm.token_count.prompt_details.audio"
 OI_TOKEN_COMPLETION_AUDIO = "llm.token_count.completion_details.audio"
+INTERRUPTION_RESUMED = "lk_otel.interruption.resumed"
