@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from lk_otel import _compat
 from lk_otel import semconv as sc
@@ -41,3 +42,51 @@ def test_pipeline_barge_in_against_the_scripted_interruption() -> None:
     for other in turns:
         if other is not turn:
             assert sc.TURN_PLAYED_DURATION not in figures.get(other.span_id, {})
+
+
+NOISE_CODE = 99  # an utterance code the scripted STT has no words for: no transcript
+
+
+def test_a_noise_over_the_agent_is_a_false_interruption_and_the_agent_resumes() -> None:
+    """A noise (VAD speech, no words) 0.3 s into the greeting: livekit pauses the agent,
+    finds no transcript, reports ``agent_false_interruption(resumed=True)`` and resumes."""
+    events: list[tuple[str, float, bool]] = []
+
+    def on_session(session) -> None:
+        microphone = session.input.audio
+
+        async def noise() -> None:
+            speaking = asyncio.get_running_loop().create_future()
+
+            def on_state(ev) -> None:
+                if ev.new_state == "speaking" and not speaking.done():
+                    speaking.set_result(None)
+
+            session.on("agent_state_changed", on_state)
+            await speaking
+            await asyncio.sleep(0.3 / SPEED)
+            await microphone.speak(NOISE_CODE, 1.0 / SPEED)
+
+        def on_false(ev) -> None:
+            events.append(("false_interruption", time.time(), ev.resumed))
+
+        session.on("agent_false_interruption", on_false)
+        asyncio.get_running_loop().create_task(noise())
+
+    with OtlpReceiver() as r:
+        result, spans, plain = asyncio.run(pipeline_call(r, speed=SPEED, on_session=on_session))
+    assert result.anomalies == []
+    flags = [resumed for _, _, resumed in events]
+    figures = call_figures(plain, false_interruptions=flags).attributes
+    (session,) = [s for s in spans if s.name == "agent_session"]
+    assert flags == [True]  # both releases resume a paused reply by default
+    assert figures[session.span_id][sc.SESSION_FALSE_INTERRUPTIONS] == 1
+    assert figures[session.span_id][sc.SESSION_RESUMED_INTERRUPTIONS] == 1
+    # resumed: the greeting was not cut, so only the scripted interruption has barge-in figures
+    turn_name = _compat.agent_turn_span_name()
+    cut = [
+        s
+        for s in spans
+        if s.name == turn_name and sc.TURN_PLAYED_DURATION in figures.get(s.span_id, {})
+    ]
+    assert len(cut) == len([t for t in result.injected.turns if t.interrupt_after is not None])

@@ -86,13 +86,15 @@ def _provider(receiver: OtlpReceiver) -> TracerProvider:
     return provider
 
 
-async def pipeline_call(receiver: OtlpReceiver, scenario: Any = None, *, speed: float = 2.0):
+async def pipeline_call(
+    receiver: OtlpReceiver, scenario: Any = None, *, speed: float = 2.0, on_session: Any = None
+):
     """The package's scripted STT/LLM/TTS call (``run_scenario``), spans over OTLP/gRPC."""
     from lk_otel.simulation import load_scenario, run_scenario
 
     provider = _provider(receiver)
     try:
-        result = await run_scenario(load_scenario(scenario), speed=speed)
+        result = await run_scenario(load_scenario(scenario), speed=speed, on_session=on_session)
         provider.force_flush()
     finally:
         provider.shutdown()
