@@ -253,3 +253,72 @@ LK_RESPONSE_FUNCTION_CALLS = "lk.response.function_calls"  # 1.2 llm_node, JSON 
 GEN_AI_TOOL_NAME = "gen_ai.tool.name"  # 1.8 function_tool
 LK_FUNCTION_TOOL_NAME = "lk.function_tool.name"  # every release (the only one on 1.2)
 LK_FUNCTION_TOOL_NAME = "lk.function_tool.name"  # function_tool, both releases
+
+# --- issue 13: realtime models, agent handoffs, barge-in ----------------------------------
+# livekit's keys read (1.8.9)
+SPAN_REALTIME_INFERENCE = "realtime_inference"  # one per realtime response, under agent_turn
+SPAN_REALTIME_METRICS = "realtime_metrics"  # livekit's child when metrics outlive the inference
+SPAN_REALTIME_ASSISTANT_TURN = "realtime_assistant_turn"  # 1.2: a realtime turn, with metrics
+REALTIME_TURN_SPAN_NAMES = frozenset({SPAN_REALTIME_ASSISTANT_TURN})
+SPAN_DRAIN_AGENT_ACTIVITY = "drain_agent_activity"
+SPAN_UPDATE_AGENT = "update_agent"  # a handoff: under agent_session, parent of drain/start
+LK_REALTIME_MODEL_METRICS = "lk.realtime_model_metrics"  # RealtimeModelMetrics JSON
+LK_PREVIOUS_AGENT_LABEL = "lk.previous_agent_label"
+TOOL_NAME_KEYS = ("gen_ai.tool.name", "lk.function_tool.name")  # 1.8, 1.2
+LK_PLAYOUT_POSITION = "lk.playout.position"  # s of the interrupted reply played (pipeline)
+# per turn
+TURN_AGENT = "lk_otel.turn.agent"
+TURN_INPUT_AUDIO_TOKENS = "lk_otel.turn.input_audio_tokens"
+TURN_INPUT_TEXT_TOKENS = "lk_otel.turn.input_text_tokens"
+TURN_INPUT_IMAGE_TOKENS = "lk_otel.turn.input_image_tokens"
+TURN_OUTPUT_AUDIO_TOKENS = "lk_otel.turn.output_audio_tokens"
+TURN_OUTPUT_TEXT_TOKENS = "lk_otel.turn.output_text_tokens"
+TURN_CACHED_INPUT_AUDIO_TOKENS = "lk_otel.turn.cached_input_audio_tokens"
+TURN_CACHED_INPUT_TEXT_TOKENS = "lk_otel.turn.cached_input_text_tokens"
+TURN_REALTIME_RESPONSES = "lk_otel.turn.realtime_responses"
+TURN_REALTIME_DURATION = "lk_otel.turn.realtime_duration"  # s, sum of response durations
+TURN_PLAYED_DURATION = "lk_otel.turn.played_duration"  # s of agent audio heard (interrupted)
+TURN_BARGE_IN_STOP_LATENCY = "lk_otel.turn.barge_in_stop_latency"  # s, user start -> audio stop
+# per realtime response (on realtime_inference / realtime_metrics)
+REALTIME_TTFT = "lk_otel.realtime.ttft"
+REALTIME_DURATION = "lk_otel.realtime.duration"
+REALTIME_COST = "lk_otel.realtime.cost"
+# per session
+SESSION_INPUT_AUDIO_TOKENS = "lk_otel.session.input_audio_tokens"
+SESSION_INPUT_TEXT_TOKENS = "lk_otel.session.input_text_tokens"
+SESSION_INPUT_IMAGE_TOKENS = "lk_otel.session.input_image_tokens"
+SESSION_OUTPUT_AUDIO_TOKENS = "lk_otel.session.output_audio_tokens"
+SESSION_OUTPUT_TEXT_TOKENS = "lk_otel.session.output_text_tokens"
+SESSION_CACHED_INPUT_AUDIO_TOKENS = "lk_otel.session.cached_input_audio_tokens"
+SESSION_CACHED_INPUT_TEXT_TOKENS = "lk_otel.session.cached_input_text_tokens"
+SESSION_REALTIME_SESSION_DURATION = "lk_otel.session.realtime_session_duration"  # s, billed
+SESSION_HANDOFFS = "lk_otel.session.handoffs"
+SESSION_AGENTS = "lk_otel.session.agents"  # string array, in order of first activity
+SESSION_AGENT_USAGE = "lk_otel.session.agent_usage"  # JSON list: per agent totals
+SESSION_FALSE_INTERRUPTIONS = "lk_otel.session.false_interruptions"
+SESSION_RESUMED_INTERRUPTIONS = "lk_otel.session.resumed_interruptions"
+# the handoff event (on agent_session, at the update_agent span's start)
+EVENT_HANDOFF = "lk_otel.handoff"
+HANDOFF_FROM = "lk_otel.handoff.from"
+HANDOFF_TO = "lk_otel.handoff.to"
+HANDOFF_TOOL = "lk_otel.handoff.tool"
+# metrics
+METRIC_TURN_PLAYED_DURATION = "lk_otel.turn.played_duration"
+METRIC_TURN_BARGE_IN_STOP_LATENCY = "lk_otel.turn.barge_in_stop_latency"
+METRIC_REALTIME_TTFT = "lk_otel.realtime.ttft"
+METRIC_REALTIME_TOKENS = "lk_otel.realtime.tokens"
+METRIC_HANDOFFS = "lk_otel.agent.handoffs"
+METRIC_FALSE_INTERRUPTIONS = "lk_otel.turn.false_interruptions"
+TOKEN_MODALITY = "lk_otel.token.modality"  # audio / text / image
+# Langfuse usage_details keys of a realtime response (Langfuse's OpenAI-realtime names)
+LANGFUSE_USAGE_INPUT_AUDIO = "input_audio_tokens"
+LANGFUSE_USAGE_INPUT_TEXT = "input_text_tokens"
+LANGFUSE_USAGE_INPUT_IMAGE = "input_image_tokens"
+LANGFUSE_USAGE_CACHED_AUDIO = "input_cached_audio_tokens"
+LANGFUSE_USAGE_CACHED_TEXT = "input_cached_text_tokens"
+LANGFUSE_USAGE_OUTPUT_AUDIO = "output_audio_tokens"
+LANGFUSE_USAGE_OUTPUT_TEXT = "output_text_tokens"
+# OpenInference audio token counts of a realtime response
+OI_TOKEN_PROMPT_AUDIO = "llm.token_count.prompt_details.audio"
+OI_TOKEN_COMPLETION_AUDIO = "llm.token_count.completion_details.audio"
+INTERRUPTION_RESUMED = "lk_otel.interruption.resumed"

@@ -17,6 +17,12 @@ class Price:
     cached_input_per_1m: float = 0.0
     characters_per_1k: float = 0.0
     stt_per_minute: float = 0.0
+    # realtime (speech-to-speech) models: audio tokens have their own rates; text tokens
+    # use the three token prices above; session-billed models charge connection time
+    input_audio_per_1m: float = 0.0
+    cached_input_audio_per_1m: float = 0.0
+    output_audio_per_1m: float = 0.0
+    session_per_minute: float = 0.0
 
 
 _KEYS = {f.name for f in fields(Price)}
@@ -80,3 +86,36 @@ class PriceTable:
         """Cost of transcribing ``audio_seconds``."""
         p = self.find(provider, model)
         return audio_seconds / 60.0 * p.stt_per_minute if p else 0.0
+
+    def realtime(
+        self,
+        provider: str | None,
+        model: str | None,
+        *,
+        input_audio: int,
+        input_text: int,
+        cached_audio: int,
+        cached_text: int,
+        output_audio: int,
+        output_text: int,
+        session_seconds: float = 0.0,
+    ) -> float | None:
+        """Cost of one realtime response (None: no price for the model).
+
+        Input counts include their cached part, billed at the cached rate (the cached audio
+        rate falls back to the full audio rate).
+        """
+        p = self.find(provider, model)
+        if p is None:
+            return None
+        cached_text_price = p.cached_input_per_1m or p.input_per_1m
+        cached_audio_price = p.cached_input_audio_per_1m or p.input_audio_per_1m
+        tokens = (
+            (input_text - cached_text) * p.input_per_1m
+            + cached_text * cached_text_price
+            + (input_audio - cached_audio) * p.input_audio_per_1m
+            + cached_audio * cached_audio_price
+            + output_text * p.output_per_1m
+            + output_audio * p.output_audio_per_1m
+        )
+        return tokens / 1e6 + session_seconds / 60.0 * p.session_per_minute

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import semconv as sc
+from . import realtime
 from .cost import PriceTable
 from .view import SpanView
 
@@ -51,7 +52,36 @@ class SttUsage:
     audio_seconds: float
 
 
-Usage = LlmUsage | TtsUsage | SttUsage
+@dataclass(frozen=True, slots=True)
+class RealtimeUsage:
+    """Tokens of one realtime response by modality; inputs include their cached part."""
+
+    provider: str | None
+    model: str | None
+    input_audio: int
+    input_text: int
+    input_image: int
+    cached_audio: int
+    cached_text: int
+    cached_image: int
+    output_audio: int
+    output_text: int
+    session_seconds: float
+
+    @property
+    def input_tokens(self) -> int:
+        return self.input_audio + self.input_text + self.input_image
+
+    @property
+    def cached_tokens(self) -> int:
+        return self.cached_audio + self.cached_text + self.cached_image
+
+    @property
+    def output_tokens(self) -> int:
+        return self.output_audio + self.output_text
+
+
+Usage = LlmUsage | TtsUsage | SttUsage | RealtimeUsage
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +176,37 @@ def stt_usage(attrs: Mapping[str, Any], added: Mapping[str, Any]) -> SttUsage | 
     )
 
 
+# the spans livekit writes a realtime response's metrics on (1.2: the realtime turn itself)
+_REALTIME_RESPONSE_SPANS = frozenset(
+    {sc.SPAN_REALTIME_INFERENCE, sc.SPAN_REALTIME_METRICS, sc.SPAN_REALTIME_ASSISTANT_TURN}
+)
+
+
+def realtime_usage(attrs: Mapping[str, Any]) -> RealtimeUsage | None:
+    """A realtime response's tokens from ``lk.realtime_model_metrics`` (on
+    ``realtime_inference``, or livekit's ``realtime_metrics`` child when they came late)."""
+    r = realtime.parse_realtime_metrics(attrs.get(sc.LK_REALTIME_MODEL_METRICS))
+    if r is None or r.is_connection_report:
+        return None
+    return RealtimeUsage(
+        provider=attrs.get(sc.GEN_AI_PROVIDER_NAME) or r.provider,
+        model=attrs.get(sc.GEN_AI_REQUEST_MODEL) or r.model,
+        input_audio=r.input_audio,
+        input_text=r.input_text,
+        input_image=r.input_image,
+        cached_audio=r.cached_audio,
+        cached_text=r.cached_text,
+        cached_image=r.cached_image,
+        output_audio=r.output_audio,
+        output_text=r.output_text,
+        session_seconds=r.session_duration,
+    )
+
+
 def usage(span: SpanView) -> Usage | None:
     """The usage of the one model call ``span`` stands for, if any."""
+    if span.name in _REALTIME_RESPONSE_SPANS:
+        return realtime_usage(span.attributes)
     if span.name == sc.SPAN_LLM_REQUEST:
         return llm_usage(span.attributes)
     if span.name == sc.SPAN_TTS_REQUEST:
@@ -167,6 +226,18 @@ def cost(u: Usage | None, prices: PriceTable | None) -> float | None:
         )
     if isinstance(u, TtsUsage):
         return prices.tts(u.provider, u.model, u.characters)
+    if isinstance(u, RealtimeUsage):
+        return prices.realtime(
+            u.provider,
+            u.model,
+            input_audio=u.input_audio,
+            input_text=u.input_text + u.input_image,
+            cached_audio=u.cached_audio,
+            cached_text=u.cached_text + u.cached_image,
+            output_audio=u.output_audio,
+            output_text=u.output_text,
+            session_seconds=u.session_seconds,
+        )
     return prices.stt(u.provider, u.model, u.audio_seconds)
 
 

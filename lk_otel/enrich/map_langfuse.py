@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from .. import semconv as sc
-from .map_facts import LlmUsage, SpanFacts, SttUsage, TtsUsage, has_model
+from .map_facts import LlmUsage, RealtimeUsage, SpanFacts, SttUsage, TtsUsage, has_model
 from .view import SpanView
 
 SPAN, GENERATION, AGENT, TOOL, CHAIN = "span", "generation", "agent", "tool", "chain"
@@ -56,7 +56,7 @@ def observation_type(span: SpanView, facts: SpanFacts) -> str | None:
     return None
 
 
-def usage_details(u: LlmUsage | TtsUsage | SttUsage) -> dict[str, Any]:
+def usage_details(u: LlmUsage | TtsUsage | SttUsage | RealtimeUsage) -> dict[str, Any]:
     """``usage_details`` in Langfuse's key names, whole numbers (Langfuse rejects others).
 
     LLM ``input`` excludes the cached tokens (Langfuse prices ``input`` and
@@ -74,6 +74,18 @@ def usage_details(u: LlmUsage | TtsUsage | SttUsage) -> dict[str, Any]:
             sc.LANGFUSE_USAGE_CHARACTERS: u.characters,
             sc.LANGFUSE_USAGE_AUDIO_MS: round(u.audio_seconds * 1000),
             sc.LANGFUSE_USAGE_TOTAL: u.characters,
+        }
+    if isinstance(u, RealtimeUsage):
+        # each key priced on its own: the input counts exclude their cached part
+        return {
+            sc.LANGFUSE_USAGE_INPUT_TEXT: max(u.input_text - u.cached_text, 0),
+            sc.LANGFUSE_USAGE_CACHED_TEXT: u.cached_text,
+            sc.LANGFUSE_USAGE_INPUT_AUDIO: max(u.input_audio - u.cached_audio, 0),
+            sc.LANGFUSE_USAGE_CACHED_AUDIO: u.cached_audio,
+            sc.LANGFUSE_USAGE_INPUT_IMAGE: u.input_image,
+            sc.LANGFUSE_USAGE_OUTPUT_TEXT: u.output_text,
+            sc.LANGFUSE_USAGE_OUTPUT_AUDIO: u.output_audio,
+            sc.LANGFUSE_USAGE_TOTAL: u.input_tokens + u.output_tokens,
         }
     return {sc.LANGFUSE_USAGE_AUDIO_MS: round(u.audio_seconds * 1000)}
 

@@ -29,6 +29,9 @@ TYPE_BY_NAME = {
     sc.SPAN_TTS_REQUEST_RUN: UNKNOWN,
     sc.SPAN_LLM_REQUEST_RUN: UNKNOWN,  # the retry loop inside llm_request, not a second call
     sc.SPAN_START_AGENT_ACTIVITY: UNKNOWN,
+    sc.SPAN_REALTIME_INFERENCE: LLM,
+    sc.SPAN_REALTIME_METRICS: LLM,
+    sc.SPAN_REALTIME_ASSISTANT_TURN: LLM,  # 1.2: the realtime turn is its response's span
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import semconv as sc
-from .map_facts import LlmUsage, SpanFacts, has_model
+from .map_facts import LlmUsage, RealtimeUsage, SpanFacts, has_model
 from .view import SpanView
 
 LLM, AGENT, TOOL, CHAIN = "LLM", "AGENT", "TOOL", "CHAIN"
@@ -28,6 +28,10 @@ KIND_BY_NAME = {
     sc.SPAN_TTS_REQUEST_RUN: CHAIN,
     sc.SPAN_LLM_REQUEST_RUN: CHAIN,
     sc.SPAN_START_AGENT_ACTIVITY: CHAIN,
+    # a realtime response is the model call of a realtime turn (no llm_request there)
+    sc.SPAN_REALTIME_INFERENCE: LLM,
+    sc.SPAN_REALTIME_METRICS: LLM,
+    sc.SPAN_REALTIME_ASSISTANT_TURN: LLM,  # 1.2: the realtime turn is its response's span
 }
 
 
@@ -56,6 +60,17 @@ def span_attributes(span: SpanView, facts: SpanFacts) -> dict[str, Any]:
         out[sc.OI_TOKEN_COMPLETION] = u.output_tokens
         out[sc.OI_TOKEN_TOTAL] = u.input_tokens + u.output_tokens
         out[sc.OI_TOKEN_CACHE_READ] = u.cached_input_tokens
+    if isinstance(u, RealtimeUsage):
+        if u.model:
+            out[sc.OI_LLM_MODEL_NAME] = u.model
+        if u.provider:
+            out[sc.OI_LLM_PROVIDER] = u.provider
+        out[sc.OI_TOKEN_PROMPT] = u.input_tokens
+        out[sc.OI_TOKEN_COMPLETION] = u.output_tokens
+        out[sc.OI_TOKEN_TOTAL] = u.input_tokens + u.output_tokens
+        out[sc.OI_TOKEN_CACHE_READ] = u.cached_tokens
+        out[sc.OI_TOKEN_PROMPT_AUDIO] = u.input_audio
+        out[sc.OI_TOKEN_COMPLETION_AUDIO] = u.output_audio
     if facts.input is not None:
         out[sc.OI_INPUT_VALUE] = facts.input
     if facts.output is not None:
