@@ -29,12 +29,7 @@ from support.otlp_receiver import OtlpReceiver
 
 pytestmark = pytest.mark.slow
 
-STAGES = (
-    sc.SPAN_STAGE_END_OF_TURN,
-    sc.SPAN_STAGE_TRANSCRIPTION,
-    sc.SPAN_STAGE_LLM_TTFT,
-    sc.SPAN_STAGE_TTS_TTFB,
-)
+STAGES = (sc.STAGE_END_OF_TURN, sc.STAGE_TRANSCRIPTION, sc.STAGE_LLM, sc.STAGE_TTS)
 
 
 def _get(url: str) -> Any:
@@ -112,13 +107,16 @@ def test_lk_otel_figures_are_numbers_in_jaeger(
         for t in s["tags"]
         if t["key"].startswith("lk_otel.")
         and t["key"] not in (sc.SESSION_ID, sc.TURN_SESSION_ID, sc.SESSION_USAGE)
-        and not t["key"].endswith((".kind", ".model", ".provider", ".stage"))
+        and not t["key"].endswith(  # the names among the figures
+            (".kind", ".model", ".provider", ".stage", ".slowest_stage", ".tool", "_model")
+        )
+        and not t["key"].endswith(("_provider", ".path_missing", ".missing"))
     ]
     assert numeric
-    assert {typ for *_, typ in numeric} <= {"float64", "int64", "bool"}, numeric
+    assert not [n for n in numeric if n[2] not in ("float64", "int64", "bool")]
 
 
-def test_the_waterfall_stages_hang_under_their_turn_in_jaeger(
+def test_the_critical_path_hangs_under_its_turn_in_jaeger(
     jaeger_trace: tuple[list[Any], dict[str, Any]],
 ) -> None:
     _, data = jaeger_trace
@@ -133,12 +131,21 @@ def test_the_waterfall_stages_hang_under_their_turn_in_jaeger(
     (waterfall,) = [s for s in spans if s["operationName"] == sc.SPAN_RESPONSE_LATENCY]
     assert parent(waterfall)["operationName"] == turn_name
     assert _tags(parent(waterfall))[sc.TURN_KIND]["value"] == "reply"
-    stages = {s["operationName"]: s for s in spans if parent_is(s, waterfall)}
+    children = [s for s in spans if parent_is(s, waterfall)]
+    stages = {_tags(s)[sc.STAGE_NAME]["value"]: s for s in children}
     assert set(STAGES) <= set(stages)
     for name in STAGES:
         stage = stages[name]
         assert stage["startTime"] >= waterfall["startTime"] - 1000  # µs; clock rounding
         assert _tags(stage)[sc.STAGE_DURATION]["type"] == "float64"
+        assert _tags(stage)[sc.STAGE_CRITICAL]["type"] == "bool"
+    critical = sorted(
+        (s for s in children if _tags(s)[sc.STAGE_CRITICAL]["value"]),
+        key=lambda s: s["startTime"],
+    )  # the path read back from Jaeger tiles response_latency (µs, 5 ms)
+    assert abs(critical[0]["startTime"] - waterfall["startTime"]) <= 5000
+    end = waterfall["startTime"] + waterfall["duration"]
+    assert abs(critical[-1]["startTime"] + critical[-1]["duration"] - end) <= 5000
 
 
 def parent_is(span: dict[str, Any], other: dict[str, Any]) -> bool:

@@ -3,7 +3,6 @@ and one simulated call traced through ``setup_tracing()`` to an agent collector.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -21,7 +20,7 @@ SLOW_SPEED, FAST_SPEED = 4.0, 16.0  # session e2e max measured: 0.65 s and 0.14 
 def short_call() -> Scenario:
     """The built-in scenario's greeting and first turn (a tool call, then the reply)."""
     scenario = load_scenario(None)
-    return dataclasses.replace(scenario, turns=scenario.turns[:1])
+    return scenario.model_copy(update={"turns": scenario.turns[:1]})
 
 
 def gateway_env(
