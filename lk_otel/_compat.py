@@ -16,6 +16,8 @@ from typing import Any, Literal
 from livekit.agents import telemetry
 from opentelemetry.sdk.trace import Event, ReadableSpan
 
+from . import semconv as sc
+
 
 @cache
 def livekit_version() -> tuple[int, int, int]:
@@ -32,11 +34,11 @@ def livekit_version() -> tuple[int, int, int]:
 
 FollowUp = Literal["nested_turn", "sibling_turn", "same_turn"]
 E2eSource = Literal["turn_span", "message_metrics", "eou_last_speaking"]
-_LATENCY_E2E = "lk.e2e_latency"
-_LATENCY_EOT = "lk.end_of_turn_delay"
-_LATENCY_EOU = "lk.end_of_utterance_delay"
-_LATENCY_TRANSCRIPTION = "lk.transcription_delay"
-_LATENCY_ON_UTC = "lk.on_user_turn_completed_delay"
+_LATENCY_E2E = sc.LK_E2E_LATENCY
+_LATENCY_EOT = sc.LK_END_OF_TURN_DELAY
+_LATENCY_EOU = sc.LK_END_OF_UTTERANCE_DELAY
+_LATENCY_TRANSCRIPTION = sc.LK_TRANSCRIPTION_DELAY
+_LATENCY_ON_UTC = sc.LK_ON_USER_TURN_COMPLETED_DELAY
 
 
 @dataclass(frozen=True)
@@ -220,6 +222,23 @@ def release_facts() -> ReleaseFacts:
 def is_newer_than_tested(version: tuple[int, int, int] | None = None) -> bool:
     """Whether ``version`` (default: the installed one) is newer than the newest tested."""
     return (version or livekit_version()) > _parse(NEWEST_TESTED)
+
+
+def parent_generation(turn_attrs: Mapping[str, Any]) -> str | None:
+    """The ``lk.generation_id`` a 1.3-1.7 tool follow-up ``agent_turn`` continues, else None.
+
+    Set right after the span starts, so it is there at ``on_end``, not at ``on_start``.
+    """
+    value = turn_attrs.get(sc.LK_PARENT_GENERATION_ID)
+    return str(value) if value else None
+
+
+def message_e2e_latency(item: Any) -> float | None:
+    """livekit's end-to-end latency on an assistant ``ChatMessage`` (``metrics`` dict, 1.3+),
+    the only place 1.3 and 1.4 report it; None on 1.2 or when the message has none."""
+    metrics = getattr(item, "metrics", None)
+    value = metrics.get("e2e_latency") if isinstance(metrics, Mapping) else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 _noted_untested = False

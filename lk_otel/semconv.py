@@ -162,3 +162,8 @@ METRIC_GENAI_TTFC = "gen_ai.client.operation.time_to_first_chunk"
 GEN_AI_OPERATION_NAME = "gen_ai.operation.name"
 GEN_AI_TOKEN_TYPE = "gen_ai.token.type"
 AGENT_NAME = "lk_otel.agent.name"
+
+# --- issue 14: livekit keys that differ between releases (see lk_otel._compat.RELEASES) ---
+LK_GENERATION_ID = "lk.generation_id"  # agent_turn, 1.3+: "<speech_id>_<n>"
+LK_PARENT_GENERATION_ID = "lk.parent_generation_id"  # a 1.3-1.7 tool follow-up agent_turn
+LK_TRANSCRIPT_CONFIDENCE = "lk.transcript_confidence"  # user_turn that heard the user
