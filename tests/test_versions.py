@@ -358,3 +358,30 @@ def test_file_lines_are_accepted_as_otlp_json_over_http(
         )
 
     assert sorted(map(key, got)) == sorted(map(key, received))
+
+
+def test_metric_lines_are_otlp_json_with_hex_exemplar_ids() -> None:
+    import io
+
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from lk_otel.export.otlp_json_file import OTLPJsonFileMetricExporter
+
+    reader = InMemoryMetricReader()
+    meter = MeterProvider(metric_readers=[reader]).get_meter("t")
+    histogram = meter.create_histogram("lk_otel.turn.e2e_latency", unit="s")
+    with TracerProvider().get_tracer("t").start_as_current_span("turn") as span:
+        histogram.record(0.5, {"k": "v"})
+        span_id = f"{span.get_span_context().span_id:016x}"
+    out = io.StringIO()
+    exporter = OTLPJsonFileMetricExporter(stream=out)
+    assert exporter.export(reader.get_metrics_data()).name == "SUCCESS"
+    (line,) = out.getvalue().splitlines()
+    request = json.loads(line)
+    assert _camel_case_keys(request)
+    (metric,) = request["resourceMetrics"][0]["scopeMetrics"][0]["metrics"]
+    (point,) = metric["histogram"]["dataPoints"]
+    assert metric["name"] == "lk_otel.turn.e2e_latency" and point["count"] == "1"
+    assert [e["spanId"] for e in point.get("exemplars", [])] == [span_id]
