@@ -44,25 +44,26 @@ bench: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/pipeline_overhead.py
 
 clean:
-	rm -rf $(VENV) $(VENV_OLD) .venv-phoenix $(LK_MATRIX_VENVS:/.installed=)
+	rm -rf $(VENV) $(VENV_OLD) .venv-phoenix $(LK_MATRIX_VENVS:/.installed=) $(VENV_SDK_OLD)
 
 # --- livekit-agents release matrix (issue 14) ------------------------------------------
 # The last patch of every minor between the oldest and the newest, one venv each, plus the
-# oldest release next to the lowest opentelemetry-sdk lk_otel supports. All venvs share
-# pip's cache (~/.cache/pip): after the first build a venv installs from cached wheels.
-# livekit-agents 1.3-1.5 import httpx without requiring it. On each, the enrichment,
-# simulation, setup and release-facts tests run (the whole suite runs on $(VENV) and
-# $(VENV_OLD) above). pytest exits 5 when a selection collects no test: not a failure here,
-# but a file that vanished would be, so the selection names files.
+# oldest release next to the lowest opentelemetry-sdk lk_otel supports (1.39: livekit 1.3-1.5
+# pin it). All venvs share pip's cache (~/.cache/pip). livekit-agents 1.3-1.5 import httpx
+# without requiring it. On each, the enrichment, simulation, setup and release-facts tests
+# run (the whole suite runs on $(VENV) and $(VENV_OLD) above); on the lowest SDK also the
+# delivery and diagnostics tests, which depend on how the SDK's exporters fail. pytest exits
+# 5 when a selection collects no test: not a failure here (the selections name files, so a
+# missing file still fails).
 LK_MINORS := 1.3.12 1.4.6 1.5.17 1.6.10 1.7.1
-SDK_OLDEST := 1.34.1
+SDK_OLDEST := 1.39.1
 VENV_SDK_OLD := .venv-lk12-sdk
 LK_MATRIX_TESTS := tests/test_enrichment.py tests/test_simulation.py tests/test_setup_tracing.py \
 	tests/test_versions.py tests/test_compat.py
+SDK_OLDEST_TESTS := $(LK_MATRIX_TESTS) tests/test_check.py tests/test_faults.py
 lk_venv = .venv-lk$(subst .,,$(basename $(1)))
-LK_MATRIX_VENVS := $(foreach v,$(LK_MINORS),$(call lk_venv,$(v))/.installed) $(VENV_SDK_OLD)/.installed
-matrix_pytest = $(1)/bin/python -m pytest -q -m "not phoenix and not slow" $(LK_MATRIX_TESTS) \
-	|| test $$? -eq 5
+LK_MATRIX_VENVS := $(foreach v,$(LK_MINORS),$(call lk_venv,$(v))/.installed)
+matrix_pytest = $(1)/bin/python -m pytest -q -m "not phoenix and not slow" $(2) || test $$? -eq 5
 
 define lk_matrix_venv
 $(call lk_venv,$(1))/.installed: pyproject.toml
@@ -78,10 +79,16 @@ $(VENV_SDK_OLD)/.installed: pyproject.toml
 		httpx "opentelemetry-sdk==$(SDK_OLDEST)"
 	touch $@
 
+versions = $(1)/bin/python -c 'import importlib.metadata as m, sys; \
+	print("==", sys.argv[1], "livekit-agents", m.version("livekit-agents"), \
+	"opentelemetry-sdk", m.version("opentelemetry-sdk"))' $(1)
+
 # every venv runs even when one fails; the target fails if any did
-test-matrix: $(LK_MATRIX_VENVS)
+test-matrix: $(LK_MATRIX_VENVS) $(VENV_SDK_OLD)/.installed
 	@failed=""; for venv in $(LK_MATRIX_VENVS:/.installed=); do \
-		echo "== $$venv: $$($$venv/bin/python -c 'import importlib.metadata as m; print("livekit-agents", m.version("livekit-agents"), "opentelemetry-sdk", m.version("opentelemetry-sdk"))')"; \
-		$(call matrix_pytest,$$venv) || failed="$$failed $$venv"; \
+		$(call versions,$$venv); \
+		$(call matrix_pytest,$$venv,$(LK_MATRIX_TESTS)) || failed="$$failed $$venv"; \
 	done; \
+	$(call versions,$(VENV_SDK_OLD)); \
+	$(call matrix_pytest,$(VENV_SDK_OLD),$(SDK_OLDEST_TESTS)) || failed="$$failed $(VENV_SDK_OLD)"; \
 	if [ -n "$$failed" ]; then echo "release matrix failed on:$$failed"; exit 1; fi
