@@ -1,22 +1,23 @@
 # Everything a fresh machine needs: `make demo` runs the offline simulated call,
-# `make test` runs the whole suite (livekit-agents newest and oldest, and Arize Phoenix).
+# `make test` runs the whole suite (livekit-agents newest and oldest, and Arize Phoenix), and
+# the release matrix (below) on every minor in between.
 PYTHON ?= python3
 VENV := .venv
 VENV_OLD := .venv-lk12
 LK_OLDEST := 1.2.18
 PIP_FLAGS := --quiet --disable-pip-version-check
 
-.PHONY: demo test test-fast test-oldest lint bench clean
+.PHONY: demo test test-fast test-oldest test-matrix lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install $(PIP_FLAGS) -e ".[test,report]"
+	$(VENV)/bin/pip install $(PIP_FLAGS) -e ".[test,report,json-file]"
 	touch $@
 
 $(VENV_OLD)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV_OLD)
 	# 1.2.18 imports httpx, which newer openai releases no longer pull in
-	$(VENV_OLD)/bin/pip install $(PIP_FLAGS) -e ".[test,report]" "livekit-agents==$(LK_OLDEST)" httpx
+	$(VENV_OLD)/bin/pip install $(PIP_FLAGS) -e ".[test,report,json-file]" "livekit-agents==$(LK_OLDEST)" httpx
 	touch $@
 
 .venv-phoenix/bin/phoenix: scripts/install-phoenix
@@ -28,6 +29,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed $(VENV_OLD)/.installed .venv-phoenix/bin/phoenix lint
 	PHOENIX_BIN=$(CURDIR)/.venv-phoenix/bin/phoenix $(VENV)/bin/python -m pytest
 	$(VENV_OLD)/bin/python -m pytest -m "not phoenix"
+	$(MAKE) --no-print-directory test-matrix
 
 test-fast: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -m "not phoenix and not slow"
@@ -42,7 +44,7 @@ bench: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/pipeline_overhead.py
 
 clean:
-	rm -rf $(VENV) $(VENV_OLD) .venv-phoenix
+	rm -rf $(VENV) $(VENV_OLD) .venv-phoenix $(LK_MATRIX_VENVS:/.installed=) $(VENV_SDK_OLD)
 
 # every agent example, offline (scripted call through its own agent; traces in out/ + report)
 EXAMPLES := langfuse_agent jaeger_agent otlp_vendor_agent two_backends_agent metrics_agent
@@ -95,3 +97,51 @@ $(JAEGER):
 	ln -sf $(notdir $@) .tools/jaeger
 
 test: $(OTELCOL) $(JAEGER)
+
+
+# --- livekit-agents release matrix (issue 14) ------------------------------------------
+# The last patch of every minor between the oldest and the newest, one venv each, plus the
+# oldest release next to the lowest opentelemetry-sdk lk_otel supports (1.39: livekit 1.3-1.5
+# pin it). All venvs share pip's cache (~/.cache/pip). livekit-agents 1.3-1.5 import httpx
+# without requiring it. On each, the enrichment, simulation, setup and release-facts tests
+# run (the whole suite runs on $(VENV) and $(VENV_OLD) above); on the lowest SDK also the
+# delivery and diagnostics tests, which depend on how the SDK's exporters fail. pytest exits
+# 5 when a selection collects no test: not a failure here (the selections name files, so a
+# missing file still fails).
+LK_MINORS := 1.3.12 1.4.6 1.5.17 1.6.10 1.7.1
+SDK_OLDEST := 1.39.1
+VENV_SDK_OLD := .venv-lk12-sdk
+LK_MATRIX_TESTS := tests/test_enrichment.py tests/test_simulation.py tests/test_setup_tracing.py \
+	tests/test_versions.py tests/test_compat.py
+SDK_OLDEST_TESTS := $(LK_MATRIX_TESTS) tests/test_check.py tests/test_faults.py
+lk_venv = .venv-lk$(subst .,,$(basename $(1)))
+LK_MATRIX_VENVS := $(foreach v,$(LK_MINORS),$(call lk_venv,$(v))/.installed)
+matrix_pytest = $(1)/bin/python -m pytest -q -m "not phoenix and not slow" $(2) || test $$? -eq 5
+
+define lk_matrix_venv
+$(call lk_venv,$(1))/.installed: pyproject.toml
+	$$(PYTHON) -m venv $(call lk_venv,$(1))
+	$(call lk_venv,$(1))/bin/pip install $$(PIP_FLAGS) -e ".[test]" "livekit-agents==$(1)" httpx
+	touch $$@
+endef
+$(foreach v,$(LK_MINORS),$(eval $(call lk_matrix_venv,$(v))))
+
+$(VENV_SDK_OLD)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV_SDK_OLD)
+	$(VENV_SDK_OLD)/bin/pip install $(PIP_FLAGS) -e ".[test]" "livekit-agents==$(LK_OLDEST)" \
+		httpx "opentelemetry-sdk==$(SDK_OLDEST)"
+	touch $@
+
+versions = $(1)/bin/python -c 'import importlib.metadata as m, sys; \
+	print("==", sys.argv[1], "livekit-agents", m.version("livekit-agents"), \
+	"opentelemetry-sdk", m.version("opentelemetry-sdk"))' $(1)
+
+# every venv runs even when one fails; the target fails if any did
+test-matrix: $(LK_MATRIX_VENVS) $(VENV_SDK_OLD)/.installed
+	@failed=""; for venv in $(LK_MATRIX_VENVS:/.installed=); do \
+		$(call versions,$$venv); \
+		$(call matrix_pytest,$$venv,$(LK_MATRIX_TESTS)) || failed="$$failed $$venv"; \
+	done; \
+	$(call versions,$(VENV_SDK_OLD)); \
+	$(call matrix_pytest,$(VENV_SDK_OLD),$(SDK_OLDEST_TESTS)) || failed="$$failed $(VENV_SDK_OLD)"; \
+	if [ -n "$$failed" ]; then echo "release matrix failed on:$$failed"; exit 1; fi

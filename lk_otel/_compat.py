@@ -7,13 +7,16 @@ exists; nothing else in the package touches livekit internals.
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 from livekit.agents import telemetry
 from opentelemetry.sdk.trace import Event, ReadableSpan
+
+from . import semconv as sc
 
 
 @cache
@@ -21,9 +24,241 @@ def livekit_version() -> tuple[int, int, int]:
     """The installed livekit-agents version as a tuple."""
     from livekit.agents import __version__
 
-    parts = [int("".join(ch for ch in p if ch.isdigit()) or 0) for p in __version__.split(".")]
+    return _parse(__version__)
+
+
+# --- what each livekit-agents minor emits (issue 14) ----------------------------------
+# Measured on the last patch of each minor with the simulated call (`lk-otel demo`, and
+# tests/test_versions.py, which re-measures the installed release and compares), and read
+# off that release's telemetry/trace_types.py and voice/agent_activity.py.
+
+FollowUp = Literal["nested_turn", "sibling_turn", "same_turn"]
+E2eSource = Literal["turn_span", "message_metrics", "eou_last_speaking"]
+_LATENCY_E2E = sc.LK_E2E_LATENCY
+_LATENCY_EOT = sc.LK_END_OF_TURN_DELAY
+_LATENCY_EOU = sc.LK_END_OF_UTTERANCE_DELAY
+_LATENCY_TRANSCRIPTION = sc.LK_TRANSCRIPTION_DELAY
+_LATENCY_ON_UTC = sc.LK_ON_USER_TURN_COMPLETED_DELAY
+
+
+@dataclass(frozen=True)
+class ReleaseFacts:
+    """What one livekit-agents minor puts on its spans and session, as data.
+
+    ``follow_up``: how the LLM call that answers a tool call is traced. ``nested_turn``
+    (1.2): an ``assistant_turn`` nested in the first, same ``lk.speech_id``, starting after
+    its parent ended. ``sibling_turn`` (1.3-1.7): a second ``agent_turn`` under
+    ``agent_session`` (not under the first), same ``lk.speech_id``, with
+    ``lk.parent_generation_id`` = the first one's ``lk.generation_id``, starting when the
+    first ends. ``same_turn`` (1.8): both ``llm_node`` s under one ``agent_turn``.
+
+    ``e2e_source``: where livekit's end-to-end latency of a reply is. ``turn_span``:
+    ``lk.e2e_latency`` on the turn span (1.5-1.7: on the generation that spoke first, which
+    after a tool call is the follow-up). ``message_metrics`` (1.3, 1.4): only in the
+    assistant ``ChatMessage.metrics["e2e_latency"]`` (``conversation_item_added``, emitted
+    while that generation's ``agent_turn`` is the current span, before it ends).
+    ``eou_last_speaking`` (1.2): none; agent audio start - ``EOUMetrics.last_speaking_time``.
+    """
+
+    minor: tuple[int, int]
+    tested: str  # the patch release measured
+    turn_span: str  # the agent turn's span name
+    pii_prefix: str  # prefix of livekit's content keys (``lk.user_input`` / ``lk.pii.…``)
+    turn_latency_keys: frozenset[str]  # livekit latency keys on the turn span
+    user_turn_latency_keys: frozenset[str]  # … on ``user_turn`` (set before it ends)
+    follow_up: FollowUp
+    e2e_source: E2eSource
+    session_usage: bool  # ``AgentSession.usage`` and ``session_usage_updated``
+    message_metrics: bool  # ``ChatMessage.metrics``
+    allow_pii_arg: bool  # ``set_tracer_provider(allow_pii=)``; else lk_otel strips content
+    genai_metrics: bool  # livekit records the GenAI metric instruments itself
+    lifecycle_spans: (
+        bool  # ``session_start``/``session_close``/``eou_wait``/``on_user_turn_completed``
+    )
+    greeting_turn_span: bool  # a greeting ``say()`` runs in a turn span (1.2: under on_enter)
+    closing_user_turn: bool  # ``aclose()`` commits one more, empty, ``user_turn``
+    cache_read_key: bool  # ``llm_request`` has ``gen_ai.usage.cache_read.input_tokens``
+    node_latency_keys: bool  # ``llm_node`` ``lk.response.ttft``, ``tts_node`` ``lk.response.ttfb``
+
+    @property
+    def eou_from_metrics(self) -> bool:
+        """Per-turn end-of-turn, transcription and on_user_turn_completed delays come from
+        ``EOUMetrics`` (``metrics_collected``, joined on ``speech_id`` = the turn's
+        ``lk.speech_id``) and not from the turn span. EOUMetrics fires after ``user_turn``
+        ended and before the answering turn ends."""
+        return _LATENCY_EOT not in self.turn_latency_keys
+
+
+_USER_1_3 = frozenset({_LATENCY_EOT, _LATENCY_TRANSCRIPTION})
+_COMMON: dict[str, Any] = {
+    "turn_span": "agent_turn",
+    "pii_prefix": "lk.",
+    "user_turn_latency_keys": _USER_1_3,
+    "follow_up": "sibling_turn",
+    "message_metrics": True,
+    "allow_pii_arg": False,
+    "genai_metrics": False,
+    "lifecycle_spans": False,
+    "greeting_turn_span": True,
+    "closing_user_turn": False,
+}
+RELEASES: tuple[ReleaseFacts, ...] = (
+    ReleaseFacts(
+        minor=(1, 2),
+        tested="1.2.18",
+        turn_span="assistant_turn",
+        pii_prefix="lk.",
+        turn_latency_keys=frozenset(),
+        user_turn_latency_keys=frozenset({_LATENCY_EOU, _LATENCY_TRANSCRIPTION}),
+        follow_up="nested_turn",
+        e2e_source="eou_last_speaking",
+        session_usage=False,
+        message_metrics=False,
+        allow_pii_arg=False,
+        genai_metrics=False,
+        lifecycle_spans=False,
+        greeting_turn_span=False,
+        closing_user_turn=False,
+        cache_read_key=False,
+        node_latency_keys=False,
+    ),
+    ReleaseFacts(
+        **_COMMON,
+        minor=(1, 3),
+        tested="1.3.12",
+        turn_latency_keys=frozenset(),
+        e2e_source="message_metrics",
+        session_usage=False,
+        cache_read_key=False,
+        node_latency_keys=False,
+    ),
+    ReleaseFacts(
+        **_COMMON,
+        minor=(1, 4),
+        tested="1.4.6",
+        turn_latency_keys=frozenset(),
+        e2e_source="message_metrics",
+        session_usage=False,
+        cache_read_key=False,
+        node_latency_keys=False,
+    ),
+    ReleaseFacts(
+        **_COMMON,
+        minor=(1, 5),
+        tested="1.5.17",
+        turn_latency_keys=frozenset({_LATENCY_E2E}),
+        e2e_source="turn_span",
+        session_usage=True,
+        cache_read_key=False,
+        node_latency_keys=True,
+    ),
+    ReleaseFacts(
+        **_COMMON,
+        minor=(1, 6),
+        tested="1.6.10",
+        turn_latency_keys=frozenset({_LATENCY_E2E}),
+        e2e_source="turn_span",
+        session_usage=True,
+        cache_read_key=False,
+        node_latency_keys=True,
+    ),
+    ReleaseFacts(
+        **{**_COMMON, "pii_prefix": "lk.pii."},
+        minor=(1, 7),
+        tested="1.7.1",
+        turn_latency_keys=frozenset({_LATENCY_E2E}),
+        e2e_source="turn_span",
+        session_usage=True,
+        cache_read_key=True,
+        node_latency_keys=True,
+    ),
+    ReleaseFacts(
+        minor=(1, 8),
+        tested="1.8.9",
+        turn_span="agent_turn",
+        pii_prefix="lk.pii.",
+        turn_latency_keys=frozenset(
+            {_LATENCY_E2E, _LATENCY_EOT, _LATENCY_TRANSCRIPTION, _LATENCY_ON_UTC}
+        ),
+        user_turn_latency_keys=_USER_1_3,
+        follow_up="same_turn",
+        e2e_source="turn_span",
+        session_usage=True,
+        message_metrics=True,
+        allow_pii_arg=True,
+        genai_metrics=True,
+        lifecycle_spans=True,
+        greeting_turn_span=True,
+        closing_user_turn=True,
+        cache_read_key=True,
+        node_latency_keys=True,
+    ),
+)
+OLDEST_TESTED = RELEASES[0].tested
+NEWEST_TESTED = RELEASES[-1].tested
+
+
+def _parse(version: str) -> tuple[int, int, int]:
+    parts = [int("".join(ch for ch in p if ch.isdigit()) or 0) for p in version.split(".")]
     major, minor, patch = [*parts, 0, 0, 0][:3]
     return major, minor, patch
+
+
+def facts_for(version: tuple[int, int, int]) -> ReleaseFacts:
+    """The facts of ``version``'s minor; a newer minor than any measured gets the newest's
+    (and :func:`note_untested_release` says so), an older one the oldest's."""
+    by_minor = {r.minor: r for r in RELEASES}
+    if version[:2] in by_minor:
+        return by_minor[version[:2]]
+    return RELEASES[-1] if version[:2] > RELEASES[-1].minor else RELEASES[0]
+
+
+@cache
+def release_facts() -> ReleaseFacts:
+    """The facts of the installed livekit-agents."""
+    return facts_for(livekit_version())
+
+
+def is_newer_than_tested(version: tuple[int, int, int] | None = None) -> bool:
+    """Whether ``version`` (default: the installed one) is newer than the newest tested."""
+    return (version or livekit_version()) > _parse(NEWEST_TESTED)
+
+
+def parent_generation(turn_attrs: Mapping[str, Any]) -> str | None:
+    """The ``lk.generation_id`` a 1.3-1.7 tool follow-up ``agent_turn`` continues, else None.
+
+    Set right after the span starts, so it is there at ``on_end``, not at ``on_start``.
+    """
+    value = turn_attrs.get(sc.LK_PARENT_GENERATION_ID)
+    return str(value) if value else None
+
+
+def message_e2e_latency(item: Any) -> float | None:
+    """livekit's end-to-end latency on an assistant ``ChatMessage`` (``metrics`` dict, 1.3+),
+    the only place 1.3 and 1.4 report it; None on 1.2 or when the message has none."""
+    metrics = getattr(item, "metrics", None)
+    value = metrics.get("e2e_latency") if isinstance(metrics, Mapping) else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+_noted_untested = False
+
+
+def note_untested_release(logger: logging.Logger | None = None) -> bool:
+    """Log one info line, once per process, when livekit-agents is newer than lk_otel was
+    tested with (never an error: the newest tested release's facts are used). True if it
+    logged. Called by ``setup_tracing()``."""
+    global _noted_untested
+    if _noted_untested or not is_newer_than_tested():
+        return False
+    _noted_untested = True
+    (logger or logging.getLogger("lk_otel")).info(
+        "lk_otel: livekit-agents %s is newer than the newest release lk_otel was tested "
+        "with (%s); tracing uses that release's span layout, check the turn attributes",
+        ".".join(map(str, livekit_version())),
+        NEWEST_TESTED,
+    )
+    return True
 
 
 @cache

@@ -322,3 +322,7 @@ LANGFUSE_USAGE_OUTPUT_TEXT = "output_text_tokens"
 OI_TOKEN_PROMPT_AUDIO = "llm.token_count.prompt_details.audio"
 OI_TOKEN_COMPLETION_AUDIO = "llm.token_count.completion_details.audio"
 INTERRUPTION_RESUMED = "lk_otel.interruption.resumed"
+
+# --- issue 14: livekit keys that differ between releases (see lk_otel._compat.RELEASES) ---
+LK_PARENT_GENERATION_ID = "lk.parent_generation_id"  # a 1.3-1.7 tool follow-up agent_turn
+LK_TRANSCRIPT_CONFIDENCE = "lk.transcript_confidence"  # user_turn that heard the user

@@ -51,3 +51,41 @@ def test_copy_span_of_a_subclass_uses_the_public_constructor() -> None:
     copy = _compat.copy_span(custom, {"b": 2})
     assert type(copy) is ReadableSpan
     assert copy.name == "llm_node" and dict(copy.attributes) == {"b": 2}
+
+
+# --- release facts (issue 14) -------------------------------------------------------------
+
+
+def test_facts_for_maps_patches_to_their_minor_and_clamps_the_ends() -> None:
+    by_minor = {r.minor: r for r in _compat.RELEASES}
+    assert _compat.facts_for((1, 6, 0)) is by_minor[(1, 6)]
+    assert _compat.facts_for((1, 6, 99)) is by_minor[(1, 6)]
+    assert _compat.facts_for((1, 9, 0)) is by_minor[(1, 8)]
+    assert _compat.facts_for((2, 0, 0)) is by_minor[(1, 8)]
+    assert _compat.facts_for((1, 1, 7)) is by_minor[(1, 2)]
+
+
+def test_newer_than_tested_compares_the_whole_version() -> None:
+    assert not _compat.is_newer_than_tested((1, 8, 9))
+    assert not _compat.is_newer_than_tested((1, 2, 18))
+    assert _compat.is_newer_than_tested((1, 8, 10))
+    assert _compat.is_newer_than_tested((1, 9, 0))
+
+
+def test_eou_delays_come_from_metrics_wherever_the_turn_span_lacks_them() -> None:
+    from_metrics = [r.tested for r in _compat.RELEASES if r.eou_from_metrics]
+    assert from_metrics == ["1.2.18", "1.3.12", "1.4.6", "1.5.17", "1.6.10", "1.7.1"]
+
+
+def test_parent_generation_and_message_e2e_latency() -> None:
+    assert _compat.parent_generation({"lk.parent_generation_id": "speech_a_1"}) == "speech_a_1"
+    assert _compat.parent_generation({"lk.generation_id": "speech_a_1"}) is None
+
+    class Item:
+        def __init__(self, metrics: object) -> None:
+            self.metrics = metrics
+
+    assert _compat.message_e2e_latency(Item({"e2e_latency": 0.5, "llm_node_ttft": 0.2})) == 0.5
+    assert _compat.message_e2e_latency(Item({"llm_node_ttft": 0.2})) is None
+    assert _compat.message_e2e_latency(Item(None)) is None
+    assert _compat.message_e2e_latency(object()) is None

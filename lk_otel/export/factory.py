@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from opentelemetry.exporter.otlp.json.file import FileMetricExporter, FileSpanExporter
 from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, MetricExporter
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SpanExporter
 
 from ..configure.backends import ExportTarget
 from .console import Stdout, format_span
+from .otlp_json_file import OTLPJsonFileMetricExporter, OTLPJsonFileSpanExporter
 
 
 def _compression(name: str | None, *, grpc: bool) -> object | None:
@@ -47,7 +47,7 @@ def create_span_exporter(target: ExportTarget) -> SpanExporter:
     if target.kind == "console":
         return ConsoleSpanExporter(out=Stdout(), formatter=format_span)
     if target.kind == "file":
-        return FileSpanExporter(target.path)
+        return OTLPJsonFileSpanExporter(target.path)
     from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as Grpc
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as Http
 
@@ -59,7 +59,7 @@ def create_metric_exporter(target: ExportTarget) -> MetricExporter:
     if target.kind == "console":
         return ConsoleMetricExporter()
     if target.kind == "file":
-        return FileMetricExporter(target.path)
+        return OTLPJsonFileMetricExporter(target.path)
     from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter as Grpc
     from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter as Http
 
