@@ -311,11 +311,29 @@ def agent_turn_span_name() -> str:
     return "agent_turn" if livekit_version() >= (1, 3, 0) else "assistant_turn"
 
 
-@cache
-def _session_params() -> frozenset[str]:
-    from livekit.agents import AgentSession
+# What an AgentSession takes is read from the option types that came with each release, not
+# from ``inspect.signature(AgentSession.__init__)``: another instrumentation may have wrapped
+# that constructor without ``functools.wraps``, hiding its parameters.
 
-    return frozenset(inspect.signature(AgentSession.__init__).parameters)
+
+@cache
+def takes_turn_handling() -> bool:
+    """1.8 takes one ``turn_handling`` dict (``voice.turn.TurnHandlingOptions``); older
+    releases take flat keywords (1.2 has no ``voice.turn`` module at all)."""
+    try:
+        from livekit.agents.voice import turn
+    except ImportError:
+        return False
+    return hasattr(turn, "TurnHandlingOptions")
+
+
+@cache
+def takes_aec_warmup() -> bool:
+    """Whether AgentSession has ``aec_warmup_duration`` (a field of ``AgentSessionOptions``)."""
+    from livekit.agents.voice import agent_session
+
+    options_type = getattr(agent_session, "AgentSessionOptions", None)  # 1.2: VoiceOptions
+    return "aec_warmup_duration" in getattr(options_type, "__dataclass_fields__", {})
 
 
 def vad_endpointing_session_options(
@@ -323,38 +341,54 @@ def vad_endpointing_session_options(
     endpointing_delay: float,
     min_interruption_duration: float,
     false_interruption_timeout: float,
+    preemptive_generation: bool | None = None,
 ) -> dict[str, Any]:
     """AgentSession keyword arguments for VAD endpointing without a turn-detector model.
 
-    Turn detection is left unset (None): with a VAD and no turn-detector model both
-    releases then end the user's turn by VAD silence plus ``endpointing_delay``.
+    Turn detection is left unset (None): with a VAD and no turn-detector model every
+    release then ends the user's turn by VAD silence plus ``endpointing_delay``.
 
     1.8 takes a ``turn_handling`` dict (its flat keywords are deprecated and log a warning)
     and otherwise defaults to a local turn-detector model and adaptive interruption, both
-    needing downloads or a network; 1.2 only has the flat keywords. 1.8 also ignores user
-    audio for 3 s after the agent starts speaking (AEC warm-up) unless told not to.
-    Preemptive generation keeps each release's default.
+    needing downloads or a network; older releases only have the flat keywords. 1.8 also
+    ignores user audio for 3 s after the agent starts speaking (AEC warm-up) unless told
+    not to. ``preemptive_generation`` None keeps each release's default.
     """
-    params = _session_params()
-    if "turn_handling" in params:
-        opts: dict[str, Any] = {
-            "turn_handling": {
-                "turn_detection": None,
-                "endpointing": {"min_delay": endpointing_delay},
-                "interruption": {
-                    "mode": "vad",
-                    "min_duration": min_interruption_duration,
-                    "false_interruption_timeout": false_interruption_timeout,
-                },
-            }
+    opts: dict[str, Any]
+    if takes_turn_handling():
+        handling: dict[str, Any] = {
+            "turn_detection": None,
+            "endpointing": {"min_delay": endpointing_delay},
+            "interruption": {
+                "mode": "vad",
+                "min_duration": min_interruption_duration,
+                "false_interruption_timeout": false_interruption_timeout,
+            },
         }
+        if preemptive_generation is not None:
+            handling["preemptive_generation"] = {"enabled": preemptive_generation}
+        opts = {"turn_handling": handling}
     else:
         opts = {
             "min_endpointing_delay": endpointing_delay,
             "min_interruption_duration": min_interruption_duration,
             "false_interruption_timeout": false_interruption_timeout,
         }
-    if "aec_warmup_duration" in params:
+        if preemptive_generation is not None:
+            opts["preemptive_generation"] = preemptive_generation
+    if takes_aec_warmup():
+        opts["aec_warmup_duration"] = None
+    return opts
+
+
+def realtime_turn_detection_options() -> dict[str, Any]:
+    """AgentSession keywords for a realtime model's own (server-side) turn detection."""
+    opts: dict[str, Any] = (
+        {"turn_handling": {"turn_detection": "realtime_llm"}}
+        if takes_turn_handling()
+        else {"turn_detection": "realtime_llm"}
+    )
+    if takes_aec_warmup():
         opts["aec_warmup_duration"] = None
     return opts
 
@@ -362,11 +396,12 @@ def vad_endpointing_session_options(
 def agent_name_kwargs(agent_name: str) -> dict[str, Any]:
     """Agent keyword arguments that name an Agent subclass (``lk.agent_label``).
 
-    1.8 takes ``id=``; 1.2 derives the label from the class path and has no such argument.
+    1.8 takes ``id=`` (and has an ``id`` property); 1.2 derives the label from the class
+    path and has no such argument.
     """
     from livekit.agents import Agent
 
-    if "id" in inspect.signature(Agent.__init__).parameters:
+    if isinstance(vars(Agent).get("id"), property):
         return {"id": agent_name}
     return {}
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,26 +28,9 @@ CATCH_ALL_MAX_NS = 20_000_000  # an untracked stage stays at most 20 ms
 SPEED = 4.0
 
 
-def _with_preemptive(enabled: bool):
-    """vad_endpointing_session_options, plus preemptive generation switched on or off."""
-    original = _compat.vad_endpointing_session_options
-
-    def options(**kwargs: Any) -> dict[str, Any]:
-        opts = original(**kwargs)
-        if "turn_handling" in opts:  # 1.8
-            opts["turn_handling"]["preemptive_generation"] = {"enabled": enabled}
-        else:  # 1.2: a flat keyword, off by default
-            opts["preemptive_generation"] = enabled
-        return opts
-
-    return options
-
-
 @pytest.fixture(scope="module", params=[True, False], ids=["preemptive", "no-preemptive"])
-def call(request: pytest.FixtureRequest, simulated_call: Any) -> Iterator[SimulatedCall]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_compat, "vad_endpointing_session_options", _with_preemptive(request.param))
-        yield asyncio.run(simulated_call(None, speed=SPEED))
+def call(request: pytest.FixtureRequest, simulated_call: Any) -> SimulatedCall:
+    return asyncio.run(simulated_call(None, speed=SPEED, preemptive_generation=request.param))
 
 
 def _turns(call: SimulatedCall) -> list[tuple[Any, TurnTimeline, list[Stage]]]:

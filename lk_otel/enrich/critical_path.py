@@ -31,7 +31,7 @@ _NS = 1e9
 _LABELS = {
     sc.STAGE_END_OF_TURN: "end of turn",
     sc.STAGE_TRANSCRIPTION: "transcription",
-    sc.STAGE_ON_USER_TURN_COMPLETED: "on_user_turn_completed",
+    sc.STAGE_ON_USER_TURN_COMPLETED: "on_user_turn_completed (hook)",  # not livekit's span name
     sc.STAGE_PREEMPTIVE_LLM: "preemptive llm",
     sc.STAGE_LLM: "llm",
     sc.STAGE_TOOL_RUN: "tool",

@@ -199,13 +199,9 @@ class _RealtimeCall:
 def realtime_session_options(script: RealtimeScript, speed: float) -> dict[str, Any]:
     """AgentSession keywords for a realtime model's own (server-side) turn detection.
 
-    To move to ``_compat`` (owned elsewhere): 1.8 takes ``turn_handling`` and ignores user
-    audio for 3 s after the agent starts speaking unless AEC warm-up is off; 1.2 takes
-    ``turn_detection`` flat.
+    The release differences (``turn_handling`` or flat keywords, AEC warm-up) are
+    ``_compat``'s.
     """
-    import inspect
-
-    params = inspect.signature(AgentSession.__init__).parameters
     if script.turn_detection == "vad":
         opts: dict[str, Any] = _compat.vad_endpointing_session_options(
             endpointing_delay=script.endpointing_delay,
@@ -214,13 +210,7 @@ def realtime_session_options(script: RealtimeScript, speed: float) -> dict[str, 
         )
         opts["vad"] = ScriptedVAD(min_silence_duration=script.endpointing_delay / 2)
         return opts
-    if "turn_handling" in params:
-        opts = {"turn_handling": {"turn_detection": "realtime_llm"}}
-    else:
-        opts = {"turn_detection": "realtime_llm"}
-    if "aec_warmup_duration" in params:
-        opts["aec_warmup_duration"] = None
-    return opts
+    return _compat.realtime_turn_detection_options()
 
 
 async def run_realtime_script(

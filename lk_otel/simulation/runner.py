@@ -326,49 +326,6 @@ class _Call:
                 task.cancel()
 
 
-def session_options(
-    *, endpointing_delay: float, min_interruption_duration: float, false_interruption_timeout: float
-) -> dict[str, Any]:
-    """AgentSession keywords for VAD endpointing without a turn-detector model.
-
-    The same choices as ``_compat.vad_endpointing_session_options``, decided without
-    ``inspect.signature(AgentSession.__init__)``: another instrumentation may have wrapped
-    that constructor without ``functools.wraps``, hiding its parameters. What the release
-    has is read from the types that came with each option instead: ``turn_handling`` with
-    ``voice.turn.TurnHandlingOptions``, ``aec_warmup_duration`` as a field of
-    ``AgentSessionOptions``.
-    """
-    from livekit.agents.voice import agent_session
-
-    try:
-        from livekit.agents.voice import turn
-    except ImportError:  # 1.2 has no turn module
-        turn = None
-    if turn is not None and hasattr(turn, "TurnHandlingOptions"):
-        opts: dict[str, Any] = {
-            "turn_handling": {
-                "turn_detection": None,
-                "endpointing": {"min_delay": endpointing_delay},
-                "interruption": {
-                    "mode": "vad",
-                    "min_duration": min_interruption_duration,
-                    "false_interruption_timeout": false_interruption_timeout,
-                },
-            }
-        }
-    else:
-        opts = {
-            "min_endpointing_delay": endpointing_delay,
-            "min_interruption_duration": min_interruption_duration,
-            "false_interruption_timeout": false_interruption_timeout,
-        }
-    options_type = getattr(agent_session, "AgentSessionOptions", None)  # 1.2: VoiceOptions
-    fields = getattr(options_type, "__dataclass_fields__", {})
-    if "aec_warmup_duration" in fields:
-        opts["aec_warmup_duration"] = None
-    return opts
-
-
 async def run_scenario(
     scenario: Scenario,
     *,
@@ -376,6 +333,7 @@ async def run_scenario(
     agent_name: str = "lk-otel-sim",
     agent: AgentSource | None = None,
     on_session: Callable[[AgentSession], None] | None = None,
+    preemptive_generation: bool | None = None,
 ) -> SimulationResult:
     """Play ``scenario`` through a real AgentSession with scripted plugins; no network.
 
@@ -385,11 +343,19 @@ async def run_scenario(
     of the built-in one; its instructions, tools and hooks really run (the scripted tool
     calls must name its tools), only the VAD/STT/LLM/TTS are scripted.
     ``on_session`` is called with the session before it starts, to subscribe to events.
+    ``preemptive_generation``: on or off; None keeps the installed release's default.
     """
     # livekit attaches the agent_session span to the context that calls start() and never
     # detaches it; a task of its own keeps that from leaking into the caller's context
     return await asyncio.ensure_future(
-        _run_call(scenario, speed=speed, agent_name=agent_name, agent=agent, on_session=on_session)
+        _run_call(
+            scenario,
+            speed=speed,
+            agent_name=agent_name,
+            agent=agent,
+            on_session=on_session,
+            preemptive_generation=preemptive_generation,
+        )
     )
 
 
@@ -400,6 +366,7 @@ async def _run_call(
     agent_name: str,
     agent: AgentSource | None,
     on_session: Callable[[AgentSession], None] | None,
+    preemptive_generation: bool | None,
 ) -> SimulationResult:
     script = scenario.scaled(speed)
     truth = GroundTruth()
@@ -435,10 +402,11 @@ async def _run_call(
         stt=stt,
         llm=llm,
         tts=tts,
-        **session_options(
+        **_compat.vad_endpointing_session_options(
             endpointing_delay=script.endpointing_delay,
             min_interruption_duration=MIN_INTERRUPTION_DURATION / speed,
             false_interruption_timeout=FALSE_INTERRUPTION_TIMEOUT / speed,
+            preemptive_generation=preemptive_generation,
         ),
     )
     synchronizer = TranscriptSynchronizer(
