@@ -49,10 +49,14 @@ class SinkProcessor(SpanProcessor):
         return True
 
 
+def _nothing() -> None:
+    pass
+
+
 @dataclass(eq=False)
 class _Route:
     enrichment: EnrichingSpanProcessor
-    on_released: Callable[[], None]
+    on_released: Callable[[], None] = _nothing
     traces: set[int] = field(default_factory=set)
     retired_at: float | None = None
 
@@ -79,13 +83,16 @@ class HandoverProcessor(SpanProcessor):
         on_released: Callable[[], None],
     ) -> None:
         """New sessions go to ``sinks`` with ``options`` from now on; the sessions open
-        under the previous pipeline stay with it, and its ``on_released`` is called once
-        they have ended."""
+        under the previous pipeline stay with it, and ``on_released()`` is called once they
+        have ended (at once when there is no previous pipeline)."""
         enrichment = build_span_pipeline([SinkProcessor(s) for s in sinks], options)
         with self._lock:
-            previous, self._current = self._current, _Route(enrichment, on_released)
-        if previous is not None:
-            self._retire(previous)
+            previous, self._current = self._current, _Route(enrichment)
+        if previous is None:
+            on_released()
+            return
+        previous.on_released = on_released
+        self._retire(previous)
 
     def close(self) -> None:
         """No pipeline for new sessions; the current one is released when its sessions end."""

@@ -117,6 +117,8 @@ def classify(messages: list[str], *, auth_hint: str | None = None) -> Cause:
         )
     if code == 413:
         return Cause("too_large", "the backend refused the request as too large (HTTP 413)")
+    if "exceeds max_request_size" in lowered:  # the HTTP exporter's own limit, before sending
+        return Cause("too_large", "the request is over the exporter's max_request_size")
     if grpc_code == "RESOURCE_EXHAUSTED" and any(m in lowered for m in _TOO_LARGE):
         return Cause("too_large", "the request is over the backend's message size limit (gRPC)")
     if code == 400 or grpc_code == "INVALID_ARGUMENT":
