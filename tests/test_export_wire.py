@@ -310,3 +310,32 @@ async def test_another_metadata_per_job_keeps_the_exporter_and_loses_nothing(
     sessions = sorted(otlp_receiver.spans(sc.SPAN_AGENT_SESSION), key=lambda s: s.start_ns)
     assert [s.attributes.get("job") for s in sessions] == ["one", "two"]
     assert second.exporters[0].dropped == 0
+
+
+# --- over the bound ------------------------------------------------------------------------
+
+
+async def test_over_the_bound_the_oldest_spans_are_the_ones_dropped(
+    otlp_receiver: OtlpReceiver, handles: list[lk_otel.TracingHandle]
+) -> None:
+    """Backend down, 20 spans for room for 8 (``max_queue_size=4``): the 12 oldest are
+    dropped and counted, the 8 newest arrive once it is back; delivered + dropped = ended."""
+    otlp_receiver.down()
+    h = lk_otel.setup_tracing(
+        otlp(otlp_receiver, "grpc", timeout=1.0),
+        max_queue_size=4,
+        schedule_delay=0.05,
+        retry_interval=60,
+    )
+    handles.append(h)
+    assert h.provider is not None
+    tracer = h.provider.get_tracer("bound")
+    for i in range(20):
+        tracer.start_span(f"b{i:02d}").end()
+    exporter = h.exporters[0]
+    await wait_until(lambda: exporter.last_cause is not None, what="the first failure")
+    otlp_receiver.up()
+    assert h.force_flush(10)
+    names = sorted(s.name for s in otlp_receiver.spans())
+    assert names == [f"b{i:02d}" for i in range(12, 20)]
+    assert (exporter.dropped, exporter.exported, exporter.held) == (12, 8, 0)
