@@ -90,13 +90,13 @@ def test_over_capacity_the_oldest_waiting_spans_are_dropped() -> None:
     inner.gate = threading.Event()
     exporter = BackendExporter(inner, label="t", capacity=4, batch_size=2, schedule_delay=0)
     exporter.offer(named(2))
-    assert inner.entered.wait(2)  # s0, s1 in flight
-    exporter.offer(named(6, start=2))  # room for 2 more: s2..s5 go, s6 s7 stay
-    assert (exporter.held, exporter.dropped) == (4, 4)
+    assert inner.entered.wait(2)  # s0, s1 in flight, on top of the bound
+    exporter.offer(named(6, start=2))  # 4 may wait: s2 s3 go, s4..s7 stay
+    assert (exporter.held, exporter.dropped) == (6, 2)
     inner.gate.set()
     assert exporter.force_flush(2)
-    assert inner.delivered == ["s0", "s1", "s6", "s7"]
-    assert (exporter.exported, exporter.dropped, exporter.held) == (4, 4, 0)
+    assert inner.delivered == ["s0", "s1", "s4", "s5", "s6", "s7"]
+    assert (exporter.exported, exporter.dropped, exporter.held) == (6, 2, 0)
     assert exporter.exported + exporter.dropped == 8
 
 
@@ -128,18 +128,25 @@ def test_spans_offered_during_an_outage_queue_behind_the_held_ones() -> None:
     assert inner.calls == [["s0", "s1"], ["s0", "s1"], ["s2"]]
 
 
-def test_a_held_batch_over_capacity_drops_its_oldest() -> None:
+def test_a_failed_request_over_capacity_is_the_first_to_go() -> None:
     inner = Scripted(lambda names: REFUSED)
-    exporter = BackendExporter(inner, label="t", capacity=3, batch_size=3, schedule_delay=0)
+    exporter = BackendExporter(
+        inner, label="t", capacity=3, batch_size=3, schedule_delay=0, retry_interval=60
+    )
     inner.gate = threading.Event()
     exporter.offer(named(3))
-    assert inner.entered.wait(2)
-    exporter.offer(named(2, start=3))  # queue holds 0 more while 3 are in flight: s3 s4 go
-    assert exporter.dropped == 2
-    inner.gate.set()
+    assert inner.entered.wait(2)  # s0..s2 in flight
+    exporter.offer(named(2, start=3))  # s3 s4 wait: within the bound
+    assert (exporter.held, exporter.dropped) == (5, 0)
+    inner.gate.set()  # s0..s2 fail and come back in front: s0 s1 are the oldest, and go
+    for _ in range(100):
+        if exporter.dropped:
+            break
+        time.sleep(0.01)
+    assert (exporter.held, exporter.dropped) == (3, 2)
     inner.answer = fails_first(0)
     assert exporter.force_flush(2)
-    assert inner.delivered == ["s0", "s1", "s2"]
+    assert inner.delivered == ["s2", "s3", "s4"]
     assert exporter.exported + exporter.dropped == 5
 
 

@@ -3,7 +3,8 @@ are kept, retried, split, dropped and counted.
 
 ``offer()`` (the ``SpanSink`` the enrichment hands finished spans to) only appends to the
 queue: it never waits for the network and never raises. Over ``capacity`` the OLDEST waiting
-spans are dropped and counted. The worker sends batches of up to ``batch_size`` spans every
+spans are dropped and counted (the request under way is on top of the bound: if it fails, its
+spans are the oldest and go first). The worker sends batches of up to ``batch_size`` spans every
 ``schedule_delay`` seconds (at once when a batch is full). When the backend fails, the batch
 goes back to the front of the queue and is held across the outage; the backend is tried
 again every ``retry_interval`` seconds, and while a flush or shutdown waits, every
@@ -108,7 +109,7 @@ class BackendExporter:
                     self._oldest_at = self._clock()
                 self._queue.extend(spans)
                 self._offered += len(spans)
-                overflow = len(self._queue) + self._in_flight - self._capacity
+                overflow = len(self._queue) - self._capacity
                 if overflow > 0:
                     self._drop_oldest(overflow)
                 if was_empty or len(self._queue) >= self._batch_size:
@@ -294,7 +295,8 @@ class BackendExporter:
         self._cond.notify_all()
 
     def _drop_oldest(self, count: int) -> None:
-        """Drop the ``count`` oldest waiting spans (never the request under way)."""
+        """Drop the ``count`` oldest waiting spans. The request under way is not waiting: if
+        it fails, its spans come back to the front and are the first to go."""
         count = min(count, len(self._queue))
         for _ in range(count):
             self._queue.popleft()
