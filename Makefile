@@ -40,11 +40,26 @@ test-oldest: $(VENV_OLD)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 
-bench: $(VENV)/.installed
-	$(VENV)/bin/python benchmarks/pipeline_overhead.py
+# --- benchmark (issue 9) -------------------------------------------------------------
+# `make bench` runs in its own venv: lk_otel and the newest livekit-agents, plus the peer it
+# is measured against (traceai-livekit), which is never a dependency of the package. A peer
+# that does not install leaves the venv usable: its rows then say "unavailable" and why.
+VENV_BENCH := .venv-bench
+LK_NEWEST := 1.8.9
+BENCH_PEERS := traceai-livekit
+
+$(VENV_BENCH)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV_BENCH)
+	$(VENV_BENCH)/bin/pip install $(PIP_FLAGS) -e ".[test]" "livekit-agents==$(LK_NEWEST)"
+	-$(VENV_BENCH)/bin/pip install $(PIP_FLAGS) $(BENCH_PEERS) "livekit-agents==$(LK_NEWEST)"
+	touch $@
+
+bench: $(VENV_BENCH)/.installed
+	$(VENV_BENCH)/bin/python benchmarks/pipeline_overhead.py
+# --- end of benchmark ------------------------------------------------------------------
 
 clean:
-	rm -rf $(VENV) $(VENV_OLD) .venv-phoenix $(LK_MATRIX_VENVS:/.installed=) $(VENV_SDK_OLD)
+	rm -rf $(VENV) $(VENV_OLD) .venv-phoenix $(LK_MATRIX_VENVS:/.installed=) $(VENV_SDK_OLD) $(VENV_BENCH)
 
 # every agent example, offline (scripted call through its own agent; traces in out/ + report)
 EXAMPLES := langfuse_agent jaeger_agent otlp_vendor_agent two_backends_agent metrics_agent

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .configure.backends import OTLP, Console, File, Jaeger, Langfuse
-from .configure.tracing import TracingHandle, setup_tracing
 from .errors import ConfigError
+from .tracing import TracingHandle, setup_tracing
 
 __version__ = "0.1.0"
 __all__ = [

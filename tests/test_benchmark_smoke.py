@@ -17,11 +17,14 @@ from lk_otel import _compat
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "pipeline_overhead.py"
 FIGURES = (
-    "CPU/span lk_otel / bare (counting exporter)",
-    "CPU/span lk_otel / bare (OTLP/gRPC exporter)",
+    "CPU/span caller-thread lk_otel / bare (counting exporter)",
+    "CPU/span whole-process lk_otel / bare (counting exporter)",
+    "CPU/span caller-thread lk_otel / bare (OTLP/gRPC exporter)",
+    "CPU/span whole-process lk_otel / bare (OTLP/gRPC exporter)",
     "loop lag p99 added, healthy backend",
     "loop lag p99 added, dead backend",
     "loop lag p99 added, stalled backend",
+    "loop lag p99 added, flapping backend",
     "memory growth",
     "shutdown with dead backend",
 )
@@ -61,6 +64,9 @@ def test_quick_run_prints_the_table_with_every_figure(tmp_path: Path) -> None:
         matching = [row for row in rows if row.startswith(name)]
         assert len(matching) == 1, f"no table row for {name!r} in:\n" + "\n".join(rows)
         assert matching[0].rstrip().endswith((" PASS", " MISS")), matching[0]
+    # traceai-livekit beside lk_otel: measured, or "unavailable: <why>" when not installed
+    peer_rows = [row for row in rows if row.startswith("  traceai-livekit ")]
+    assert len(peer_rows) == 4 and all(" / bare " in row for row in peer_rows), peer_rows
     for label in ("command ", "versions ", "machine ", "wall time "):
         assert any(line.startswith(label) for line in proc.stdout.splitlines()), label
     assert "--quick" in next(

@@ -40,10 +40,10 @@ import lk_otel
 from lk_otel import ConfigError, Jaeger, Langfuse, setup_tracing
 from lk_otel import semconv as sc
 from lk_otel.collect.instrumentor import CURRENT_FEED
-from lk_otel.configure.tracing import DEFAULT_FLUSH_TIMEOUT
 from lk_otel.enrich import waterfall
-from lk_otel.export.resilient import ResilientSpanExporter
+from lk_otel.export.backend import BackendExporter
 from lk_otel.simulation import SimulationResult, load_scenario, run_scenario
+from lk_otel.tracing import DEFAULT_FLUSH_TIMEOUT
 from support.otlp_receiver import OtlpReceiver, SpanRecord, Transport
 from support.tracing_helpers import EndedSpans
 
@@ -301,22 +301,28 @@ async def test_an_answer_after_the_timeout_means_a_second_send(
 
 def test_a_backend_failing_the_same_way_warns_once(caplog: pytest.LogCaptureFixture) -> None:
     """Repeated identical failures keep their cause (the SDK's DuplicateFilter once hid the
-    second one, which then read 'unknown reason' and warned again)."""
+    second one, which then read 'unknown reason' and warned again), and shutdown adds no
+    cause of its own: it stopped the inner exporter while the sender thread was still
+    exporting, whose next try then failed with "Exporter already shutdown" (the flake)."""
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     inner = CountingGrpcExporter(endpoint=f"http://127.0.0.1:{port}", insecure=True, timeout=0.5)
-    exporter = ResilientSpanExporter(inner, label="otlp", retry_interval=0.01)
+    exporter = BackendExporter(inner, label="otlp", retry_interval=0.01, schedule_delay=0.01)
     span = TracerProvider().get_tracer("faults").start_span("probe")
     span.end()
     with caplog.at_level(logging.INFO):
-        exporter.export([span])
-        attempts = [exporter.force_flush() for _ in range(4)]
-        exporter.shutdown()
-    assert not any(attempts)
+        exporter.offer([span])
+        attempts = [exporter.force_flush(0.6) for _ in range(4)]
+        finished = exporter.shutdown(0.6)
+    time.sleep(0.1)  # what the worker would log after shutdown
+    assert not any(attempts) and not finished
+    assert inner.calls >= 4
     failing = messages(caplog.records, "export to otlp failing")
     assert failing == [failing[0]] and "refused" in failing[0], failing
     assert "refused" in (exporter.last_cause or "")
+    assert not messages(caplog.records, "already shutdown")
+    assert (exporter.dropped, exporter.held) == (1, 0)
     figure(
         f"same failure {inner.calls} times: {len(failing)} warning, cause {exporter.last_cause!r}"
     )
@@ -394,7 +400,7 @@ async def test_tiny_bound_counts_drops_and_reports_them_once(
     assert_each_once(otlp_receiver, got)
     assert exporter.dropped > 0
     assert len(set(got)) + exporter.dropped == len(ended.ids)  # delivered or counted
-    assert len(set(got)) <= 2 * 8  # the bound held
+    assert len(set(got)) <= 2 * 8 + 8  # the bound: 2 x max_queue_size + the request under way
     reports = messages(caplog.records, "span(s) dropped", "could not be delivered", "Queue full")
     assert len(reports) == 1, reports
     assert f"{exporter.dropped} span(s)" in reports[0]
@@ -451,7 +457,9 @@ async def test_stalled_backend_costs_no_latency_and_shutdown_keeps_its_bound(
     otlp_receiver.release()
     healthy, slow = statistics.median(runs["healthy"]), statistics.median(runs["stalled"])
     assert abs(slow - healthy) <= LATENCY_NOISE, runs
-    assert finished  # the stalled request is abandoned, not waited for to the bound
+    # the stalled request is abandoned after 1 s, not waited for to the bound; what it
+    # carried is counted
+    assert not finished and h.exporters[0].dropped > 0 and h.exporters[0].held == 0
     assert took <= DEFAULT_FLUSH_TIMEOUT + SHUTDOWN_MARGIN
     figure(
         f"stalled backend: median e2e {slow * 1000:.1f} ms vs healthy "
@@ -813,7 +821,7 @@ async def test_keys_never_leak_into_logs_spans_errors_or_reprs(
     assert otlp_receiver.requests[-1].headers["authorization"] == f"Basic {TOKEN}"  # sent...
     logged = [caplog.text] + [r.getMessage() + str(r.exc_text) for r in caplog.records]
     reprs = [repr(backend), repr(h), str(h), repr(h.targets), repr(h.exporters)]
-    reprs += [repr(e._inner) for e in h.exporters] + [str(h.exporters[0].last_cause)]
+    reprs += [repr(e.inner) for e in h.exporters] + [str(h.exporters[0].last_cause)]
     errors = []
     for bad in (
         lambda: Langfuse(public_key=PK, secret_key=SK, protocol="grpc"),  # type: ignore[arg-type]

@@ -6,7 +6,8 @@ import asyncio
 import atexit
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 
 from .. import _compat
 
@@ -35,6 +36,33 @@ def run_bounded(name: str, fn: Callable[[], object], timeout: float) -> bool:
         logger.warning("lk_otel: %s did not finish within %.1f s; moving on", name, timeout)
         return False
     return outcome[0] is not False
+
+
+def in_parallel(name: str, calls: Sequence[Callable[[], object]], timeout: float) -> bool:
+    """Run each call on its own daemon thread; wait for all of them, at most ``timeout``
+    seconds in all. True when every call finished and none returned False or raised."""
+    outcome: list[object] = [None] * len(calls)
+
+    def target(index: int, call: Callable[[], object]) -> None:
+        try:
+            outcome[index] = call()
+        except Exception:
+            logger.warning("lk_otel: %s failed", name, exc_info=True)
+            outcome[index] = False
+
+    threads = [
+        threading.Thread(target=target, args=(i, c), name=f"lk_otel-{name}", daemon=True)
+        for i, c in enumerate(calls)
+    ]
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    if any(t.is_alive() for t in threads):
+        logger.warning("lk_otel: %s did not finish within %.1f s; moving on", name, timeout)
+        return False
+    return all(o is not False for o in outcome)
 
 
 def register_job_flush(flush: Callable[[float], bool], timeout: float) -> bool:

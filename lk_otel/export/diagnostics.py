@@ -72,6 +72,8 @@ _HTTP_CODE = re.compile(r"code: (\d{3})")
 _GRPC_CODE = re.compile(r"StatusCode\.([A-Z_]+)|error code: ([A-Z_]+)\b")
 # the reason phrase of an HTTP status the exporter kept retrying ("Service Unavailable")
 _HTTP_RETRIED = re.compile(r"Transient error ([A-Z][A-Za-z ]+?) encountered")
+# what gRPC says when a message is over the receiver's max_receive_message_length
+_TOO_LARGE = ("larger than max", "message too large", "exceeds the maximum")
 _DNS = (
     "failed to resolve",
     "name or service not known",
@@ -86,8 +88,8 @@ _DNS = (
 class Cause:
     """The likely cause of a failed export: a short ``kind`` and one plain sentence.
 
-    ``kind`` is one of auth, not_found, too_large, tls, dns, refused, unavailable, timeout,
-    status, unknown.
+    ``kind`` is one of auth, not_found, too_large, rejected, tls, dns, refused, unavailable,
+    timeout, status, unknown.
     """
 
     kind: str
@@ -114,7 +116,14 @@ def classify(messages: list[str], *, auth_hint: str | None = None) -> Cause:
             f"the endpoint path does not exist ({what}): check the endpoint URL and protocol",
         )
     if code == 413:
-        return Cause("too_large", "the backend refused the batch as too large (HTTP 413)")
+        return Cause("too_large", "the backend refused the request as too large (HTTP 413)")
+    if "exceeds max_request_size" in lowered:  # the HTTP exporter's own limit, before sending
+        return Cause("too_large", "the request is over the exporter's max_request_size")
+    if grpc_code == "RESOURCE_EXHAUSTED" and any(m in lowered for m in _TOO_LARGE):
+        return Cause("too_large", "the request is over the backend's message size limit (gRPC)")
+    if code == 400 or grpc_code == "INVALID_ARGUMENT":
+        what = "HTTP 400" if code == 400 else "gRPC INVALID_ARGUMENT"
+        return Cause("rejected", f"the backend rejected the request as malformed ({what})")
     if "ssl" in lowered or "certificate" in lowered or "tls" in lowered or "handshake" in lowered:
         return Cause(
             "tls", "the TLS handshake failed: check https/http, the certificate and insecure="

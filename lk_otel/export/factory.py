@@ -28,7 +28,7 @@ def _compression(name: str | None, *, grpc: bool) -> object | None:
     }[name]
 
 
-def _otlp(target: ExportTarget, grpc_cls: type, http_cls: type) -> Any:
+def _otlp(target: ExportTarget, grpc_cls: type, http_cls: type, **grpc_only: Any) -> Any:
     """An OTLP exporter of the target's protocol, with its endpoint, headers and options."""
     grpc = target.protocol == "grpc"
     kwargs: dict[str, Any] = {
@@ -39,6 +39,7 @@ def _otlp(target: ExportTarget, grpc_cls: type, http_cls: type) -> Any:
     }
     if grpc:
         kwargs["insecure"] = target.insecure
+        kwargs.update(grpc_only)
     return (grpc_cls if grpc else http_cls)(**kwargs)
 
 
@@ -51,7 +52,11 @@ def create_span_exporter(target: ExportTarget) -> SpanExporter:
     from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as Grpc
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter as Http
 
-    return _otlp(target, Grpc, Http)
+    # BackendExporter is the one place spans are retried (every 50 ms while a flush waits);
+    # the gRPC exporter's own exponential back-off (1, 2, 4 s inside one export() call) would
+    # hold the worker while a flapping backend is up. A truthy, empty iterable is the public
+    # way to say "retry on no code" (an empty tuple would mean "the default codes").
+    return _otlp(target, Grpc, Http, retryable_error_codes=iter(()))
 
 
 def create_metric_exporter(target: ExportTarget) -> MetricExporter:

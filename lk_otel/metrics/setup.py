@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from opentelemetry import metrics as metrics_api
@@ -13,11 +13,12 @@ from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 
 from .. import _compat
-from ..configure.backends import Backend, BackendArg, coerce_backends
-from ..configure.env import Environ, environ
+from ..configure.backends import Backend, BackendArg, ExportTarget, coerce_backends
+from ..configure.config import TracingConfig
+from ..configure.env import environ
 from ..configure.resource import build_resource
 from ..export.factory import create_metric_exporter
-from ..export.resilient import QuietMetricExporter
+from ..export.quiet_metrics import QuietMetricExporter
 from .instruments import METER, views
 from .recorder import TurnMetricsRecorder
 
@@ -27,29 +28,21 @@ _global_set = False
 
 
 def build_meter_provider(
-    backends: list[Any], env: Environ, resource: Resource, export_interval: float | None = None
+    targets: Sequence[ExportTarget], resource: Resource, export_interval: float | None = None
 ) -> tuple[MeterProvider, TurnMetricsRecorder]:
-    """A MeterProvider with one periodic reader per backend that takes metrics.
+    """A MeterProvider with one periodic reader per target.
 
-    Backends that take traces only (Langfuse, Jaeger) are skipped with a one-line note.
     ``OTEL_METRIC_EXPORT_INTERVAL`` applies when ``export_interval`` is None.
     """
-    readers = []
-    for backend in backends:
-        if not isinstance(backend, Backend):
-            continue  # a SpanExporter instance carries traces only
-        target = backend.resolve(env, "metrics")
-        if target is None:
-            logger.info("lk_otel: %s takes traces only; metrics are not sent there", backend.name)
-            continue
-        readers.append(
-            PeriodicExportingMetricReader(
-                QuietMetricExporter(
-                    create_metric_exporter(target), label=target.label, auth_hint=target.auth_hint
-                ),
-                export_interval_millis=export_interval * 1000 if export_interval else None,
-            )
+    readers = [
+        PeriodicExportingMetricReader(
+            QuietMetricExporter(
+                create_metric_exporter(target), label=target.label, auth_hint=target.auth_hint
+            ),
+            export_interval_millis=export_interval * 1000 if export_interval else None,
         )
+        for target in targets
+    ]
     # shut down by lk_otel with a bound, not by the SDK's unbounded atexit hook
     provider = MeterProvider(
         resource=resource, metric_readers=readers, views=views(), shutdown_on_exit=False
@@ -58,6 +51,12 @@ def build_meter_provider(
         provider.get_meter(METER), genai=not _compat.livekit_records_genai_metrics()
     )
     return provider, recorder
+
+
+def _note_traces_only(names: Sequence[str]) -> None:
+    """Backends that take traces only (Langfuse, Jaeger) are skipped with a one-line note."""
+    for name in names:
+        logger.info("lk_otel: %s takes traces only; metrics are not sent there", name)
 
 
 def install_global(provider: MeterProvider) -> bool:
@@ -100,14 +99,22 @@ def setup_metrics(
         environment=environment,
         extra=resource_attributes,
     )
-    provider, _ = build_meter_provider(backends, env, resource, export_interval)
+    targets = []
+    traces_only = []
+    for b in backends:
+        if isinstance(b, Backend):  # a SpanExporter instance carries traces only
+            found = b.resolve(env, "metrics")
+            (targets.append(found) if found else traces_only.append(b.name))
+    _note_traces_only(traces_only)
+    provider, _ = build_meter_provider(targets, resource, export_interval)
     install_global(provider)
     return provider
 
 
-def attach_metrics(handle: Any, backends: list[Any], env: Environ, resource: Resource) -> None:
+def attach_metrics(handle: Any, config: TracingConfig) -> None:
     """Give a tracing handle a MeterProvider whose recorder hears every enriched turn."""
-    provider, recorder = build_meter_provider(backends, env, resource)
+    _note_traces_only(config.traces_only)
+    provider, recorder = build_meter_provider(config.metric_targets, config.resource)
     install_global(provider)
     handle.meter_provider = provider
     if handle.processor is not None:

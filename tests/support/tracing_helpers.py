@@ -26,11 +26,18 @@ class EndedSpans(SpanProcessor):
 
     def __init__(self) -> None:
         self.ids: set[str] = set()
+        self.trace_of: dict[str, str] = {}  # span id -> trace id (32 hex digits)
         self._lock = threading.Lock()
 
     def on_end(self, span: ReadableSpan) -> None:
         with self._lock:
             self.ids.add(hex_id(span.context.span_id))
+            self.trace_of[hex_id(span.context.span_id)] = f"{span.context.trace_id:032x}"
+
+    def in_trace(self, trace_id: str) -> set[str]:
+        """Ids of the spans ended in ``trace_id``."""
+        with self._lock:
+            return {s for s, t in self.trace_of.items() if t == trace_id}
 
 
 @dataclass
