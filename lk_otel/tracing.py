@@ -2,7 +2,8 @@
 ``TracingConfig`` and builds the pipeline from it:
 
 livekit's spans → TracerProvider (one per configuration, with SpanLimits) → the process-wide
-``HandoverProcessor`` → enrichment → one ``BackendExporter`` per backend → official exporter.
+``HandoverProcessor`` (the enrichment, off the event loop) → one ``BackendExporter`` per
+backend → official exporter.
 """
 
 from __future__ import annotations
@@ -199,11 +200,11 @@ def _build(config: TracingConfig, previous: TracingHandle | None) -> TracingHand
         flush_timeout=config.export.flush_timeout,
         config=config,
     )
-    router = handover_processor()
-    provider.add_span_processor(router)
-    router.reconfigure(
-        exporters, config.options, previous._released if previous is not None else _nothing
+    router = handover_processor(
+        exporters, config.options, schedule_delay=config.export.schedule_delay
     )
+    provider.add_span_processor(router)
+    router.use(exporters, config.options, previous._released if previous is not None else _nothing)
     handle.processor = router.current
     if config.metrics:
         from .metrics.setup import attach_metrics

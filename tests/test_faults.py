@@ -56,9 +56,6 @@ TOKEN = base64.b64encode(f"{PK}:{SK}".encode()).decode()
 SHUTDOWN_MARGIN = 1.0  # s allowed over a documented bound
 LATENCY_NOISE = 0.030  # s between the median turn latencies of two runs
 Handles = list[lk_otel.TracingHandle]
-MAP_NAMES = ("_sessions", "_turns", "_open", "_requests", "_held", "_user_speech", "_ready")
-
-
 def figure(text: str) -> None:
     """One measured figure, for the CI log."""
     print(f"FIGURE: {text}")
@@ -185,8 +182,8 @@ def messages(records: Iterable[logging.LogRecord], *needles: str) -> list[str]:
 
 
 def processor_maps(handle: lk_otel.TracingHandle) -> dict[str, int]:
-    """Sizes of the enrichment processor's per-session / per-turn state."""
-    return {name: len(getattr(handle.processor, name)) for name in MAP_NAMES}
+    """Sizes of the enrichment's per-session / per-turn state (its own leak check)."""
+    return dict(handle.processor.tracked())
 
 
 def values(mapping: dict[str, Any]) -> Iterator[str]:

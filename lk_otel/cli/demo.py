@@ -12,8 +12,8 @@ from pathlib import Path
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from ..configure.backends import Backend, File, backend_from_name, backends_from_env
-from ..configure.tracing import setup_tracing
 from ..errors import ConfigError
+from ..tracing import setup_tracing
 
 DEFAULT_OUT = "lk-otel-demo.jsonl"
 DEFAULT_SCENARIO = "default"  # the built-in agent's call (it calls two tools)

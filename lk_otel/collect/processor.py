@@ -357,7 +357,7 @@ class LkOtelSpanProcessor(SpanProcessor):
             session_id=release.session_id,
             participant_identity=release.identity if options.allow_pii else None,
         )
-        mapped = mappings.backend_attributes(options, view)
+        mapped = _within(mappings.backend_attributes(options, view), options.value_length_limit)
         if not release.added and not mapped and not route.redact:
             out = span
         else:
@@ -445,78 +445,12 @@ def _job_session_id() -> str | None:
 # --- transitional: the composition root of main still hands SpanProcessors ----------------
 
 
-class ProcessorSink:
-    """A :class:`SpanSink` over an SDK ``SpanProcessor`` (e.g. a ``BatchSpanProcessor``)."""
-
-    def __init__(self, processor: SpanProcessor) -> None:
-        self.processor = processor
-
-    def offer(self, spans: Sequence[ReadableSpan]) -> None:
-        for span in spans:
-            self.processor.on_end(span)
-
-
-class _Listeners:
-    """The old listener lists, heard as one observer (until metrics/setup.py calls
-    ``add_observer``)."""
-
-    def __init__(self) -> None:
-        self.turn: list[Callable[..., None]] = []
-        self.user_turn: list[Callable[..., None]] = []
-        self.llm: list[Callable[..., None]] = []
-        self.tts: list[Callable[..., None]] = []
-
-    def on_turn(self, turn: Any) -> None:
-        for f in self.turn:
-            f(turn)
-
-    def on_user_turn(self, stt: float, agent: str | None) -> None:
-        for f in self.user_turn:
-            f(stt, agent)
-
-    def on_llm(self, call: Any, agent: str | None) -> None:
-        for f in self.llm:
-            f(call, agent)
-
-    def on_tts(self, call: Any, agent: str | None) -> None:
-        for f in self.tts:
-            f(call, agent)
-
-
-class LegacySpanPipeline(LkOtelSpanProcessor):
-    """``LkOtelSpanProcessor`` over SDK processors: flushes and shuts them down too."""
-
-    def __init__(self, downstream: Sequence[SpanProcessor], options: EnrichOptions) -> None:
-        self._downstream = tuple(downstream)
-        self._listeners = _Listeners()
-        super().__init__(
-            [ProcessorSink(p) for p in downstream],
-            options,
-            schedule_delay=0.05,
-            observers=[self._listeners],
-        )
-        self.turn_listeners = self._listeners.turn
-        self.user_turn_listeners = self._listeners.user_turn
-        self.llm_listeners = self._listeners.llm
-        self.tts_listeners = self._listeners.tts
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        ok = super().force_flush(timeout_millis)
-        return all([p.force_flush(timeout_millis) for p in self._downstream]) and ok
-
-    def shutdown(self) -> None:
-        super().shutdown()
-        for p in self._downstream:
-            p.shutdown()
-
-
-def build_span_pipeline(
-    downstream: Sequence[SpanProcessor], options: EnrichOptions
-) -> LegacySpanPipeline:
-    """The processor ``setup_tracing()`` adds to its provider; also instruments AgentSession."""
-    from .instrumentor import LiveKitAgentsInstrumentor
-
-    instrumentor = LiveKitAgentsInstrumentor()
-    if not instrumentor.is_instrumented_by_opentelemetry:
-        instrumentor.instrument()
-    return LegacySpanPipeline(downstream, options)
+def _within(mapped: dict[str, Any], limit: int | None) -> dict[str, Any]:
+    """Mapping values cut to the provider's attribute length limit (a copy of a long tool
+    result, JSON-encoded for MLflow, would otherwise pass it: the SDK cuts at set time)."""
+    if limit is None:
+        return mapped
+    for key, value in mapped.items():
+        if isinstance(value, str) and len(value) > limit:
+            mapped[key] = value[:limit]
+    return mapped

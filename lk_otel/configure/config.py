@@ -119,6 +119,7 @@ def resolve_config(
         environment=environment,
         release=service_version,
         prices=prices,
+        value_length_limit=(limit := _attribute_limit(env)),
     )
     resource = build_resource(
         env,
@@ -136,7 +137,7 @@ def resolve_config(
         sampler=sampler,
         sampler_description=sampler.get_description(),
         metadata=tuple(sorted((metadata or {}).items())),
-        attribute_value_length_limit=_attribute_limit(env),
+        attribute_value_length_limit=limit,
         export=export,
         metrics=bool(metrics),
         metric_targets=tuple(metric_targets),

@@ -21,6 +21,7 @@ class EnrichOptions:
     environment: str | None = None
     release: str | None = None
     prices: PriceTable | None = None
+    value_length_limit: int | None = None  # the provider's SpanLimits, for keys added later
 
     @classmethod
     def build(
@@ -34,6 +35,7 @@ class EnrichOptions:
         release: str | None,
         prices: Mapping[str, Any] | None,
         mlflow: bool = True,
+        value_length_limit: int | None = None,
     ) -> EnrichOptions:
         """Validated options; raises ``ConfigError`` on bad ``tags`` or ``prices``."""
         from ..errors import ConfigError
@@ -57,4 +59,5 @@ class EnrichOptions:
             environment=environment,
             release=release,
             prices=PriceTable.parse(prices) if prices else None,
+            value_length_limit=value_length_limit,
         )

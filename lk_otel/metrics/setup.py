@@ -118,7 +118,4 @@ def attach_metrics(handle: Any, config: TracingConfig) -> None:
     install_global(provider)
     handle.meter_provider = provider
     if handle.processor is not None:
-        handle.processor.turn_listeners.append(recorder.on_turn)
-        handle.processor.user_turn_listeners.append(recorder.on_user_turn)
-        handle.processor.llm_listeners.append(recorder.on_llm)
-        handle.processor.tts_listeners.append(recorder.on_tts)
+        handle.processor.add_observer(recorder)
