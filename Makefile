@@ -43,3 +43,25 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) $(VENV_OLD) .venv-phoenix
+
+# --- mutation testing (issue 19; owner: mutation) --------------------------------------
+# `make mutation`: mutmut over the pure modules ([tool.mutmut] in pyproject.toml), each
+# mutant run against the fast tests under tests/unit/. Not part of `make test` (minutes).
+# Always a fresh run; survivors with their diffs go to mutation-survivors.txt.
+VENV_MUT := .venv-mutation
+MUTMUT_VERSION := 3.8.1
+MUTATION_CHILDREN ?= 2
+
+.PHONY: mutation
+
+$(VENV_MUT)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV_MUT)
+	$(VENV_MUT)/bin/pip install $(PIP_FLAGS) -e ".[test]" "mutmut==$(MUTMUT_VERSION)"
+	touch $@
+
+mutation: $(VENV_MUT)/.installed
+	rm -rf mutants
+	$(VENV_MUT)/bin/mutmut run --max-children $(MUTATION_CHILDREN) > mutation-run.log 2>&1 \
+		|| { tail -40 mutation-run.log; exit 1; }
+	$(VENV_MUT)/bin/python scripts/mutation_summary.py
+# --- end mutation testing ---------------------------------------------------------------
