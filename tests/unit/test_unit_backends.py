@@ -57,7 +57,9 @@ def test_target_repr_shows_no_secret() -> None:
         "endpoint='https://h/v1/traces', headers=['a', 'b'], compression='gzip', "
         "timeout=2.0, insecure=False)"
     )
-    assert repr(ExportTarget(label="c", kind="console")) == "ExportTarget(label='c', kind='console')"
+    assert (
+        repr(ExportTarget(label="c", kind="console")) == "ExportTarget(label='c', kind='console')"
+    )
     assert repr(ExportTarget(label="f", kind="file", path="p")) == (
         "ExportTarget(label='f', kind='file', path='p')"
     )
@@ -84,7 +86,13 @@ def test_target_repr_fingerprints_hidden_url_credentials() -> None:
 
 def test_same_destination() -> None:
     def otlp(**kw: object) -> ExportTarget:
-        args = {"label": "x", "kind": "otlp", "protocol": "grpc", "endpoint": "http://h", "headers": {}}
+        args = {
+            "label": "x",
+            "kind": "otlp",
+            "protocol": "grpc",
+            "endpoint": "http://h",
+            "headers": {},
+        }
         args.update(kw)
         return ExportTarget(**args)  # type: ignore[arg-type]
 
@@ -96,7 +104,9 @@ def test_same_destination() -> None:
     console = ExportTarget(label="a", kind="console")
     assert console.same_destination(ExportTarget(label="b", kind="console"))
     f1 = ExportTarget(label="f", kind="file", path="a.jsonl")
-    assert f1.same_destination(ExportTarget(label="g", kind="file", path=os.path.abspath("a.jsonl")))
+    assert f1.same_destination(
+        ExportTarget(label="g", kind="file", path=os.path.abspath("a.jsonl"))
+    )
     assert not f1.same_destination(ExportTarget(label="f", kind="file", path="b.jsonl"))
     assert not f1.same_destination(ExportTarget(label="f", kind="file", path=None))
 
@@ -194,7 +204,8 @@ def test_otlp_insecure_from_the_environment() -> None:
     remote = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://remote:4317"}
     assert error(OTLP().resolve, remote) == (
         "otlp: endpoint 'http://remote:4317' would send telemetry unencrypted to a remote host; "
-        "use https:// or set insecure=True (or OTEL_EXPORTER_OTLP_INSECURE=true) if that is intended"
+        "use https:// or set insecure=True (or OTEL_EXPORTER_OTLP_INSECURE=true) if that is "
+        "intended"
     )
     env = {**remote, "OTEL_EXPORTER_OTLP_TRACES_INSECURE": "false"}
     assert error(OTLP().resolve, env) == (
@@ -203,10 +214,15 @@ def test_otlp_insecure_from_the_environment() -> None:
         "OTEL_EXPORTER_OTLP_INSECURE=true) if that is intended"
     )
     assert OTLP().resolve({**remote, "OTEL_EXPORTER_OTLP_INSECURE": "true"}).insecure is True
-    assert OTLP(insecure=False).resolve({"OTEL_EXPORTER_OTLP_INSECURE": "true"}).insecure is True  # loopback
-    assert error(OTLP(insecure=False).resolve, {**remote, "OTEL_EXPORTER_OTLP_INSECURE": "true"}) == (
+    assert (
+        OTLP(insecure=False).resolve({"OTEL_EXPORTER_OTLP_INSECURE": "true"}).insecure is True
+    )  # loopback
+    assert error(
+        OTLP(insecure=False).resolve, {**remote, "OTEL_EXPORTER_OTLP_INSECURE": "true"}
+    ) == (
         "otlp: endpoint 'http://remote:4317' would send telemetry unencrypted to a remote host; "
-        "use https:// or set insecure=True (or OTEL_EXPORTER_OTLP_INSECURE=true) if that is intended"
+        "use https:// or set insecure=True (or OTEL_EXPORTER_OTLP_INSECURE=true) if that is "
+        "intended"
     )
     assert OTLP(endpoint="https://h", insecure=True).resolve({}).insecure is False
     assert error(OTLP().resolve, {"OTEL_EXPORTER_OTLP_INSECURE": "maybe"}) == (
@@ -221,26 +237,96 @@ def test_otlp_insecure_from_the_environment() -> None:
     ("backend", "env", "message"),
     [
         (OTLP(protocol="http"), {}, "protocol must be one of grpc, http/protobuf, got 'http'"),
-        (OTLP(), {"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "json"}, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL must be one of grpc, http/protobuf, got 'json'"),
-        (OTLP(endpoint="h:1"), {}, "endpoint must be an http:// or https:// URL with a host, got 'h:1'"),
-        (OTLP(), {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "ftp://h"}, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http:// or https:// URL with a host, got 'ftp://h'"),
-        (OTLP(), {"OTEL_EXPORTER_OTLP_ENDPOINT": "ftp://h"}, "OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL with a host, got 'ftp://h'"),
-        (OTLP(endpoint="https://u:p@h"), {}, "endpoint: gRPC cannot send user:password from the URL; put credentials in headers (got 'https://***@h')"),
-        (OTLP(endpoint="https://h?a=1"), {}, "endpoint: gRPC cannot send a ?query; put it in headers (got 'https://h?a=1')"),
-        (OTLP(), {"OTEL_EXPORTER_OTLP_ENDPOINT": "https://h?token=abc"}, "OTEL_EXPORTER_OTLP_ENDPOINT: gRPC cannot send a ?query; put it in headers (got 'https://h?token=***')"),
-        (OTLP(), {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://u@h"}, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: gRPC cannot send user:password from the URL; put credentials in headers (got 'https://***@h')"),
+        (
+            OTLP(),
+            {"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "json"},
+            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL must be one of grpc, http/protobuf, got 'json'",
+        ),
+        (
+            OTLP(endpoint="h:1"),
+            {},
+            "endpoint must be an http:// or https:// URL with a host, got 'h:1'",
+        ),
+        (
+            OTLP(),
+            {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "ftp://h"},
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http:// or https:// URL with a host, got 'ftp://h'",
+        ),
+        (
+            OTLP(),
+            {"OTEL_EXPORTER_OTLP_ENDPOINT": "ftp://h"},
+            "OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL with a host, got 'ftp://h'",
+        ),
+        (
+            OTLP(endpoint="https://u:p@h"),
+            {},
+            "endpoint: gRPC cannot send user:password from the URL; put credentials in headers (got 'https://***@h')",
+        ),
+        (
+            OTLP(endpoint="https://h?a=1"),
+            {},
+            "endpoint: gRPC cannot send a ?query; put it in headers (got 'https://h?a=1')",
+        ),
+        (
+            OTLP(),
+            {"OTEL_EXPORTER_OTLP_ENDPOINT": "https://h?token=abc"},
+            "OTEL_EXPORTER_OTLP_ENDPOINT: gRPC cannot send a ?query; put it in headers (got 'https://h?token=***')",
+        ),
+        (
+            OTLP(),
+            {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://u@h"},
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: gRPC cannot send user:password from the URL; "
+            "put credentials in headers (got 'https://***@h')",
+        ),
         (OTLP(headers="bad"), {}, "headers: entry 1 is not 'key=value' (expected k1=v1,k2=v2)"),
-        (OTLP(headers={"te": "x"}), {}, "headers: header 'te' is set by the exporter itself; remove it"),
-        (OTLP(), {"OTEL_EXPORTER_OTLP_HEADERS": "grpc-x=1"}, "OTEL_EXPORTER_OTLP_HEADERS: header 'grpc-x' cannot be sent over gRPC: 'grpc-' names are reserved"),
-        (OTLP(), {"OTEL_EXPORTER_OTLP_TRACES_HEADERS": "bad"}, "OTEL_EXPORTER_OTLP_TRACES_HEADERS: entry 1 is not 'key=value' (expected k1=v1,k2=v2)"),
-        (OTLP(endpoint="https://u:p@h", protocol="http/protobuf", headers={"Authorization": "x"}), {}, "otlp: the endpoint has user:password and headers has 'authorization'; the URL's would replace the header: keep one"),
-        (OTLP(endpoint="https://u:p@h", protocol="http/protobuf"), {"OTEL_EXPORTER_OTLP_HEADERS": "authorization=x"}, "otlp: the endpoint has user:password and OTEL_EXPORTER_OTLP_HEADERS has 'authorization'; the URL's would replace the header: keep one"),
+        (
+            OTLP(headers={"te": "x"}),
+            {},
+            "headers: header 'te' is set by the exporter itself; remove it",
+        ),
+        (
+            OTLP(),
+            {"OTEL_EXPORTER_OTLP_HEADERS": "grpc-x=1"},
+            "OTEL_EXPORTER_OTLP_HEADERS: header 'grpc-x' cannot be sent over gRPC: 'grpc-' names "
+            "are reserved",
+        ),
+        (
+            OTLP(),
+            {"OTEL_EXPORTER_OTLP_TRACES_HEADERS": "bad"},
+            "OTEL_EXPORTER_OTLP_TRACES_HEADERS: entry 1 is not 'key=value' (expected k1=v1,k2=v2)",
+        ),
+        (
+            OTLP(
+                endpoint="https://u:p@h", protocol="http/protobuf", headers={"Authorization": "x"}
+            ),
+            {},
+            "otlp: the endpoint has user:password and headers has 'authorization'; the URL's "
+            "would replace the header: keep one",
+        ),
+        (
+            OTLP(endpoint="https://u:p@h", protocol="http/protobuf"),
+            {"OTEL_EXPORTER_OTLP_HEADERS": "authorization=x"},
+            "otlp: the endpoint has user:password and OTEL_EXPORTER_OTLP_HEADERS has "
+            "'authorization'; the URL's would replace the header: keep one",
+        ),
         (OTLP(compression="brotli"), {}, "compression must be one of gzip, none, got 'brotli'"),
         (OTLP(compression="deflate"), {}, "compression must be one of gzip, none, got 'deflate'"),
-        (OTLP(), {"OTEL_EXPORTER_OTLP_COMPRESSION": "zstd"}, "OTEL_EXPORTER_OTLP_COMPRESSION must be one of gzip, none, got 'zstd'"),
-        (OTLP(protocol="http/protobuf", compression=1), {}, "compression must be one of gzip, deflate, none, got 1"),  # type: ignore[arg-type]
+        (
+            OTLP(),
+            {"OTEL_EXPORTER_OTLP_COMPRESSION": "zstd"},
+            "OTEL_EXPORTER_OTLP_COMPRESSION must be one of gzip, none, got 'zstd'",
+        ),
+        (
+            OTLP(protocol="http/protobuf", compression=1),
+            {},
+            "compression must be one of gzip, deflate, none, got 1",
+        ),  # type: ignore[arg-type]
         (OTLP(timeout=0), {}, "timeout must be a finite number greater than 0, got 0"),
-        (OTLP(), {"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": "-1"}, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT must be a finite number greater than 0, got '-1'"),
+        (
+            OTLP(),
+            {"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": "-1"},
+            "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT must be a finite number greater than 0, got '-1'",
+        ),
         (OTLP(name=""), {}, "OTLP(name=) must be a non-empty string, got ''"),
         (Jaeger(name=" "), {}, "Jaeger(name=) must be a non-empty string, got ' '"),
     ],
@@ -250,7 +336,9 @@ def test_otlp_errors(backend: b.Backend, env: dict, message: str) -> None:
 
 
 def test_userinfo_without_authorization_over_http_is_kept() -> None:
-    target = OTLP(endpoint="https://u:p@h", protocol="http/protobuf", headers={"x": "1"}).resolve({})
+    target = OTLP(endpoint="https://u:p@h", protocol="http/protobuf", headers={"x": "1"}).resolve(
+        {}
+    )
     assert target.endpoint == "https://u:p@h/v1/traces"
     assert OTLP(endpoint="https://h", headers={"authorization": "x"}).resolve({}).headers == {
         "authorization": "x"
@@ -275,7 +363,9 @@ def test_jaeger() -> None:
         headers={},
         insecure=True,
     )
-    assert Jaeger(protocol="http/protobuf").resolve({}).endpoint == "http://localhost:4318/v1/traces"
+    assert (
+        Jaeger(protocol="http/protobuf").resolve({}).endpoint == "http://localhost:4318/v1/traces"
+    )
     assert Jaeger().resolve({}, "metrics") is None
     assert OTLP().default_protocol() == "grpc"
     assert OTLP().default_endpoint("grpc", "traces") == "http://localhost:4317"
@@ -292,7 +382,10 @@ def test_langfuse_from_the_environment() -> None:
         kind="otlp",
         protocol="http/protobuf",
         endpoint="https://cloud.langfuse.com/api/public/otel/v1/traces",
-        headers={"authorization": _basic("pk-lf-1", "sk-lf-2"), "x-langfuse-ingestion-version": "4"},
+        headers={
+            "authorization": _basic("pk-lf-1", "sk-lf-2"),
+            "x-langfuse-ingestion-version": "4",
+        },
         compression="gzip",
         timeout=None,
         insecure=False,
@@ -328,19 +421,75 @@ def test_langfuse_host_variables() -> None:
 @pytest.mark.parametrize(
     ("backend", "env", "message"),
     [
-        (Langfuse(protocol="grpc"), KEYS, "langfuse accepts OTLP over HTTP only; protocol='grpc' is not supported (use 'http/protobuf' or leave it unset)"),
-        (Langfuse(), {}, "langfuse: missing public_key (pass public_key= or set LANGFUSE_PUBLIC_KEY)"),
-        (Langfuse(public_key="pk"), {}, "langfuse: missing secret_key (pass secret_key= or set LANGFUSE_SECRET_KEY)"),
-        (Langfuse(public_key=" ", secret_key="s"), {}, "langfuse: missing public_key (pass public_key= or set LANGFUSE_PUBLIC_KEY)"),
-        (Langfuse(public_key=1, secret_key="s"), {}, "langfuse: public_key must be a string, got int"),  # type: ignore[arg-type]
-        (Langfuse(public_key="p", secret_key=b"s"), {}, "langfuse: secret_key must be a string, got bytes"),  # type: ignore[arg-type]
-        (Langfuse(public_key="a:b", secret_key="s"), {}, "langfuse: public_key cannot contain ':' (Basic auth splits there)"),
-        (Langfuse(host="http://remote.example"), KEYS, "langfuse host 'http://remote.example' is plain http to a remote host: the keys would travel unencrypted; use https://"),
-        (Langfuse(host="ftp://h"), KEYS, "host must be an http:// or https:// URL with a host, got 'ftp://h'"),
-        (Langfuse(), {**KEYS, "LANGFUSE_HOST": "ftp://h"}, "LANGFUSE_HOST must be an http:// or https:// URL with a host, got 'ftp://h'"),
-        (Langfuse(host="https://u:p@h"), KEYS, "langfuse: host must be the base URL, without user:password or a ?query (the keys go in public_key/secret_key), got 'https://***@h'"),
-        (Langfuse(), {**KEYS, "LANGFUSE_BASE_URL": "https://h?key=1"}, "langfuse: LANGFUSE_BASE_URL must be the base URL, without user:password or a ?query (the keys go in public_key/secret_key), got 'https://h?key=***'"),
-        (Langfuse(compression="deflate2"), KEYS, "compression must be one of gzip, deflate, none, got 'deflate2'"),
+        (
+            Langfuse(protocol="grpc"),
+            KEYS,
+            "langfuse accepts OTLP over HTTP only; protocol='grpc' is not supported (use "
+            "'http/protobuf' or leave it unset)",
+        ),
+        (
+            Langfuse(),
+            {},
+            "langfuse: missing public_key (pass public_key= or set LANGFUSE_PUBLIC_KEY)",
+        ),
+        (
+            Langfuse(public_key="pk"),
+            {},
+            "langfuse: missing secret_key (pass secret_key= or set LANGFUSE_SECRET_KEY)",
+        ),
+        (
+            Langfuse(public_key=" ", secret_key="s"),
+            {},
+            "langfuse: missing public_key (pass public_key= or set LANGFUSE_PUBLIC_KEY)",
+        ),
+        (
+            Langfuse(public_key=1, secret_key="s"),
+            {},
+            "langfuse: public_key must be a string, got int",
+        ),  # type: ignore[arg-type]
+        (
+            Langfuse(public_key="p", secret_key=b"s"),
+            {},
+            "langfuse: secret_key must be a string, got bytes",
+        ),  # type: ignore[arg-type]
+        (
+            Langfuse(public_key="a:b", secret_key="s"),
+            {},
+            "langfuse: public_key cannot contain ':' (Basic auth splits there)",
+        ),
+        (
+            Langfuse(host="http://remote.example"),
+            KEYS,
+            "langfuse host 'http://remote.example' is plain http to a remote host: the keys "
+            "would travel unencrypted; use https://",
+        ),
+        (
+            Langfuse(host="ftp://h"),
+            KEYS,
+            "host must be an http:// or https:// URL with a host, got 'ftp://h'",
+        ),
+        (
+            Langfuse(),
+            {**KEYS, "LANGFUSE_HOST": "ftp://h"},
+            "LANGFUSE_HOST must be an http:// or https:// URL with a host, got 'ftp://h'",
+        ),
+        (
+            Langfuse(host="https://u:p@h"),
+            KEYS,
+            "langfuse: host must be the base URL, without user:password or a ?query (the keys go "
+            "in public_key/secret_key), got 'https://***@h'",
+        ),
+        (
+            Langfuse(),
+            {**KEYS, "LANGFUSE_BASE_URL": "https://h?key=1"},
+            "langfuse: LANGFUSE_BASE_URL must be the base URL, without user:password or a ?query "
+            "(the keys go in public_key/secret_key), got 'https://h?key=***'",
+        ),
+        (
+            Langfuse(compression="deflate2"),
+            KEYS,
+            "compression must be one of gzip, deflate, none, got 'deflate2'",
+        ),
         (Langfuse(timeout=0), KEYS, "timeout must be a finite number greater than 0, got 0"),
         (Langfuse(name=""), KEYS, "Langfuse(name=) must be a non-empty string, got ''"),
     ],
@@ -510,16 +659,34 @@ def test_coerce_single_items_and_lists() -> None:
     [
         ([], "backend: the list is empty"),
         (Jaeger, "backend: got the class Jaeger, not an instance; pass Jaeger()"),
-        (InMemorySpanExporter, "backend: got the class InMemorySpanExporter, not an instance; pass InMemorySpanExporter()"),
+        (
+            InMemorySpanExporter,
+            "backend: got the class InMemorySpanExporter, not an instance; pass "
+            "InMemorySpanExporter()",
+        ),
         (["console", OTLP], "backend (item 2): got the class OTLP, not an instance; pass OTLP()"),
         (int, "backend: expected a name, a backend object or a SpanExporter, got type"),
         ({"a": 1}, "backend: expected a name, a backend object or a SpanExporter, got dict"),
         (b"console", "backend: expected a name, a backend object or a SpanExporter, got bytes"),
         (3, "backend: expected a name, a backend object or a SpanExporter, got int"),
-        (["console", 3.5], "backend (item 2): expected a name, a backend object or a SpanExporter, got float"),
-        (["nope"], "backend: unknown name 'nope'; choose from otlp, jaeger, langfuse, console, file"),
-        (["console", "console"], "backend: items 1 and 2 both export to console (stdout) (same kind, endpoint and headers); remove one"),
-        (["jaeger", OTLP(name="x")], "backend: items 1 and 2 both export to x (http://localhost:4317, grpc) (same kind, endpoint and headers); remove one"),
+        (
+            ["console", 3.5],
+            "backend (item 2): expected a name, a backend object or a SpanExporter, got float",
+        ),
+        (
+            ["nope"],
+            "backend: unknown name 'nope'; choose from otlp, jaeger, langfuse, console, file",
+        ),
+        (
+            ["console", "console"],
+            "backend: items 1 and 2 both export to console (stdout) (same kind, endpoint and "
+            "headers); remove one",
+        ),
+        (
+            ["jaeger", OTLP(name="x")],
+            "backend: items 1 and 2 both export to x (http://localhost:4317, grpc) (same kind, "
+            "endpoint and headers); remove one",
+        ),
     ],
 )
 def test_coerce_errors(backend: object, message: str) -> None:

@@ -11,7 +11,11 @@ from lk_otel.enrich.cost import Price, PriceTable
 from lk_otel.enrich.options import EnrichOptions
 
 PRICES = {
-    "openai/gpt-4o-mini": {"input_per_1m": 0.15, "cached_input_per_1m": 0.075, "output_per_1m": 0.6},
+    "openai/gpt-4o-mini": {
+        "input_per_1m": 0.15,
+        "cached_input_per_1m": 0.075,
+        "output_per_1m": 0.6,
+    },
     "gpt-4o-mini": {"input_per_1m": 1.0, "output_per_1m": 2.0},
     "cartesia/sonic-2": {"characters_per_1k": 0.05},
     "nova-3": {"stt_per_minute": 0.0043},
@@ -28,11 +32,18 @@ def test_parse() -> None:
     ("prices", "message"),
     [
         ({"m": 1}, "prices['m'] must be a mapping of price fields"),
-        ({"m": {"input": 1, "zzz": 2}}, "prices['m']: unknown field 'input'; use cached_input_per_1m, characters_per_1k, input_per_1m, output_per_1m, stt_per_minute"),
+        (
+            {"m": {"input": 1, "zzz": 2}},
+            "prices['m']: unknown field 'input'; use cached_input_per_1m, characters_per_1k, "
+            "input_per_1m, output_per_1m, stt_per_minute",
+        ),
         ({"m": {"input_per_1m": "x"}}, "prices['m']: every price must be a number"),
         ({"m": {"input_per_1m": None}}, "prices['m']: every price must be a number"),
         ({"m": {"output_per_1m": -0.1}}, "prices['m']: prices must be finite and not negative"),
-        ({"m": {"characters_per_1k": math.inf}}, "prices['m']: prices must be finite and not negative"),
+        (
+            {"m": {"characters_per_1k": math.inf}},
+            "prices['m']: prices must be finite and not negative",
+        ),
         ({"m": {"stt_per_minute": "nan"}}, "prices['m']: prices must be finite and not negative"),
         ({"m": {"cached_input_per_1m": -1}}, "prices['m']: prices must be finite and not negative"),
     ],
@@ -116,10 +127,18 @@ def test_options_build() -> None:
         release="1.0",
         prices=PriceTable((("m", Price(input_per_1m=1.0)),)),
     )
-    assert hash(options) == hash(_build(
-        allow_pii=False, langfuse=False, openinference=False, mlflow=False, tags=("a", "b"),
-        environment="prod", release="1.0", prices={"m": {"input_per_1m": 1}},
-    ))
+    assert hash(options) == hash(
+        _build(
+            allow_pii=False,
+            langfuse=False,
+            openinference=False,
+            mlflow=False,
+            tags=("a", "b"),
+            environment="prod",
+            release="1.0",
+            prices={"m": {"input_per_1m": 1}},
+        )
+    )
     assert _build(prices={}).prices is None
     assert _build(tags=()).tags == ()
     assert _build(tags=iter(["x"])).tags == ("x",)
@@ -132,7 +151,10 @@ def test_options_build() -> None:
         ({"tags": {"a": 1}}, "tags must be a list of strings"),
         ({"tags": 3}, "tags must be a list of strings"),
         ({"tags": ["a", 1]}, "tags must be a list of strings"),
-        ({"prices": [("m", {})]}, 'prices must be a mapping like {"openai/gpt-4o-mini": {"input_per_1m": 0.15}}'),
+        (
+            {"prices": [("m", {})]},
+            'prices must be a mapping like {"openai/gpt-4o-mini": {"input_per_1m": 0.15}}',
+        ),
         ({"prices": {"m": 1}}, "prices['m'] must be a mapping of price fields"),
     ],
 )

@@ -29,14 +29,26 @@ def test_parse_a_string() -> None:
         ("a=1,b", "h: entry 2 is not 'key=value' (expected k1=v1,k2=v2)"),
         ("a=1, =2", "h: entry 2 is not 'key=value' (expected k1=v1,k2=v2)"),
         (3, "h must be a mapping of header names to values or a 'k1=v1,k2=v2' string, got int"),
-        ("a b=1", "h: entry 1 has no valid header name (names are ASCII letters, digits and "
-         "!#$%&'*+-.^_`|~; no spaces or ':')"),
-        ({"ok": "1", "Authorization: Basic": "x"}, "h: entry 2 has no valid header name (names "
-         "are ASCII letters, digits and !#$%&'*+-.^_`|~; no spaces or ':')"),
-        ({"": "x"}, "h: entry 1 has no valid header name (names are ASCII letters, digits and "
-         "!#$%&'*+-.^_`|~; no spaces or ':')"),
-        ({1: "x"}, "h: entry 1 has no valid header name (names are ASCII letters, digits and "
-         "!#$%&'*+-.^_`|~; no spaces or ':')"),
+        (
+            "a b=1",
+            "h: entry 1 has no valid header name (names are ASCII letters, digits and "
+            "!#$%&'*+-.^_`|~; no spaces or ':')",
+        ),
+        (
+            {"ok": "1", "Authorization: Basic": "x"},
+            "h: entry 2 has no valid header name (names "
+            "are ASCII letters, digits and !#$%&'*+-.^_`|~; no spaces or ':')",
+        ),
+        (
+            {"": "x"},
+            "h: entry 1 has no valid header name (names are ASCII letters, digits and "
+            "!#$%&'*+-.^_`|~; no spaces or ':')",
+        ),
+        (
+            {1: "x"},
+            "h: entry 1 has no valid header name (names are ASCII letters, digits and "
+            "!#$%&'*+-.^_`|~; no spaces or ':')",
+        ),
         ({"K": 1}, "h: header 'k' must have a string value, got int"),
         ("A=1,a=2", "h: header 'a' is given twice"),
     ],
@@ -51,30 +63,79 @@ def test_headers_both_protocols_send(protocol: str) -> None:
 
 
 def test_http_allows_a_tab_inside_and_names_grpc_refuses() -> None:
-    validate_headers({"x": "a\tb", "X_Y": "v", "grpc-x": "v", "a-bin": "v", "te": "v"}, "http/protobuf", "h")
+    validate_headers(
+        {"x": "a\tb", "X_Y": "v", "grpc-x": "v", "a-bin": "v", "te": "v"}, "http/protobuf", "h"
+    )
 
 
 @pytest.mark.parametrize(
     ("headers", "protocol", "message"),
     [
-        ({"content-type": "x"}, "http/protobuf", "h: header 'content-type' is set by the exporter itself; remove it"),
-        ({"content-encoding": "x"}, "http/protobuf", "h: header 'content-encoding' is set by the exporter itself; remove it"),
-        ({"content-length": "1"}, "http/protobuf", "h: header 'content-length' is set by the exporter itself; remove it"),
-        ({"transfer-encoding": "x"}, "http/protobuf", "h: header 'transfer-encoding' is set by the exporter itself; remove it"),
-        ({"content-type": "x"}, "grpc", "h: header 'content-type' is set by the exporter itself; remove it"),
+        (
+            {"content-type": "x"},
+            "http/protobuf",
+            "h: header 'content-type' is set by the exporter itself; remove it",
+        ),
+        (
+            {"content-encoding": "x"},
+            "http/protobuf",
+            "h: header 'content-encoding' is set by the exporter itself; remove it",
+        ),
+        (
+            {"content-length": "1"},
+            "http/protobuf",
+            "h: header 'content-length' is set by the exporter itself; remove it",
+        ),
+        (
+            {"transfer-encoding": "x"},
+            "http/protobuf",
+            "h: header 'transfer-encoding' is set by the exporter itself; remove it",
+        ),
+        (
+            {"content-type": "x"},
+            "grpc",
+            "h: header 'content-type' is set by the exporter itself; remove it",
+        ),
         ({"te": "x"}, "grpc", "h: header 'te' is set by the exporter itself; remove it"),
         ({"k": "é"}, "http/protobuf", "h: header 'k' has a non-ASCII value; percent-encode it"),
         ({"k": "a\nb"}, "http/protobuf", "h: header 'k' has a control character in its value"),
         ({"k": "a\x7fb"}, "http/protobuf", "h: header 'k' has a control character in its value"),
         ({"k": "a\x1fb"}, "http/protobuf", "h: header 'k' has a control character in its value"),
         ({"k": "a\tb"}, "grpc", "h: header 'k' has a control character in its value"),
-        ({"k": " v"}, "http/protobuf", "h: header 'k' has a value starting or ending with whitespace"),
-        ({"k": "v\t"}, "http/protobuf", "h: header 'k' has a value starting or ending with whitespace"),
+        (
+            {"k": " v"},
+            "http/protobuf",
+            "h: header 'k' has a value starting or ending with whitespace",
+        ),
+        (
+            {"k": "v\t"},
+            "http/protobuf",
+            "h: header 'k' has a value starting or ending with whitespace",
+        ),
         ({"k": "v "}, "grpc", "h: header 'k' has a value starting or ending with whitespace"),
-        ({"x~k": "v"}, "grpc", "h: header 'x~k' cannot be sent over gRPC: metadata names allow only a-z, 0-9, '-', '_' and '.'"),
-        ({"X": "v"}, "grpc", "h: header 'X' cannot be sent over gRPC: metadata names allow only a-z, 0-9, '-', '_' and '.'"),
-        ({"grpc-timeout": "v"}, "grpc", "h: header 'grpc-timeout' cannot be sent over gRPC: 'grpc-' names are reserved"),
-        ({"a-bin": "v"}, "grpc", "h: header 'a-bin' cannot be sent over gRPC: '-bin' names carry binary values, and header values here are text"),
+        (
+            {"x~k": "v"},
+            "grpc",
+            "h: header 'x~k' cannot be sent over gRPC: metadata names allow only a-z, 0-9, '-', "
+            "'_' and '.'",
+        ),
+        (
+            {"X": "v"},
+            "grpc",
+            "h: header 'X' cannot be sent over gRPC: metadata names allow only a-z, 0-9, '-', "
+            "'_' and '.'",
+        ),
+        (
+            {"grpc-timeout": "v"},
+            "grpc",
+            "h: header 'grpc-timeout' cannot be sent over gRPC: 'grpc-' names are reserved",
+        ),
+        (
+            {"a-bin": "v"},
+            "grpc",
+            "h: header 'a-bin' cannot be sent over gRPC: '-bin' names carry binary values, and "
+            "header values here are text",
+        ),
     ],
 )
 def test_header_errors(headers: dict, protocol: str, message: str) -> None:

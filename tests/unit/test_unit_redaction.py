@@ -12,16 +12,34 @@ from lk_otel.configure import redaction as r
 @pytest.mark.parametrize(
     "name",
     [
-        "api_key", "KEY", "access-token", "client_secret", "x-amz-signature", "password",
-        "passwd", "Authorization", "credentials", "sessionid", "jwt", "bearer", "sig", "x.pwd",
-        "pass", "sv-sas", "code", "%20Token", "a_CODE_b",
+        "api_key",
+        "KEY",
+        "access-token",
+        "client_secret",
+        "x-amz-signature",
+        "password",
+        "passwd",
+        "Authorization",
+        "credentials",
+        "sessionid",
+        "jwt",
+        "bearer",
+        "sig",
+        "x.pwd",
+        "pass",
+        "sv-sas",
+        "code",
+        "%20Token",
+        "a_CODE_b",
     ],
 )
 def test_secret_names(name: str) -> None:
     assert r.is_secret_name(name) is True
 
 
-@pytest.mark.parametrize("name", ["tenant", "region", "signal", "passage", "codex", "sass", "", "sigma"])
+@pytest.mark.parametrize(
+    "name", ["tenant", "region", "signal", "passage", "codex", "sass", "", "sigma"]
+)
 def test_not_secret_names(name: str) -> None:
     assert r.is_secret_name(name) is False
 
@@ -44,7 +62,10 @@ def test_redact_query(query: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("https://u:p@h/v1/traces?tenant=a&api_key=s", "https://***@h/v1/traces?tenant=a&api_key=***"),
+        (
+            "https://u:p@h/v1/traces?tenant=a&api_key=s",
+            "https://***@h/v1/traces?tenant=a&api_key=***",
+        ),
         ("https://a@b@h:1/x@y", "https://***@h:1/x@y"),
         ("h/x?token=t#frag", "h/x?token=***#***"),
         ("u:p@h", "***@h"),
@@ -60,7 +81,9 @@ def test_redact_url(url: str, expected: str) -> None:
 
 def test_header_secrets() -> None:
     basic = base64.b64encode(b"pk-lf-1234:sk-lf-5678").decode()
-    found = r.header_secrets({"authorization": f"Basic {basic}", "x-key": "Bearer  tok123 ", "s": "abc"})
+    found = r.header_secrets(
+        {"authorization": f"Basic {basic}", "x-key": "Bearer  tok123 ", "s": "abc"}
+    )
     assert found == {
         f"Basic {basic}",
         basic,

@@ -61,7 +61,9 @@ def test_version_environment_and_extra() -> None:
 
 def test_argument_errors() -> None:
     assert error(_attrs, {}, service_name="") == "service_name must be a non-empty string, got ''"
-    assert error(_attrs, {}, service_version=1) == "service_version must be a non-empty string, got 1"
+    assert (
+        error(_attrs, {}, service_version=1) == "service_version must be a non-empty string, got 1"
+    )
     assert error(_attrs, {}, environment=" ") == "environment must be a non-empty string, got ' '"
     assert error(_attrs, {}, extra=[1]) == (
         "resource_attributes must be a mapping of str keys to attribute values"

@@ -86,8 +86,14 @@ def test_valid_endpoints(url: str, expected: str) -> None:
     ("url", "message"),
     [
         (None, "E must be a URL string, got NoneType"),
-        ("http://h/a b", "E contains a space or control character (percent-encode it): 'http://h/a b'"),
-        ("http://h/\x01", "E contains a space or control character (percent-encode it): 'http://h/\\x01'"),
+        (
+            "http://h/a b",
+            "E contains a space or control character (percent-encode it): 'http://h/a b'",
+        ),
+        (
+            "http://h/\x01",
+            "E contains a space or control character (percent-encode it): 'http://h/\\x01'",
+        ),
         ("http://h:x", "E is not a valid URL: 'http://h:x'"),
         ("http://[::1", "E is not a valid URL: 'http://[::1'"),
         ("ftp://h", "E must be an http:// or https:// URL with a host, got 'ftp://h'"),
