@@ -523,6 +523,7 @@ def test_langfuse_repr_hides_keys() -> None:
         ("https://h/api/public/otel/", "https://h/api/public/otel/v1/traces"),
         ("https://h/api/public/otel/v1/traces", "https://h/api/public/otel/v1/traces"),
         ("https://h/x/api/public/otel/v1/traces/", "https://h/x/api/public/otel/v1/traces"),
+        ("https://h/api/public/otelX", "https://h/api/public/otelX/api/public/otel/v1/traces"),
     ],
 )
 def test_langfuse_endpoint(host: str, expected: str) -> None:
@@ -720,3 +721,45 @@ class _NoTraces(b.Backend):
 def test_duplicates_skip_backends_that_resolve_to_nothing() -> None:
     b.reject_duplicates([_NoTraces(), _NoTraces()], {})
     assert isinstance(InMemorySpanExporter(), SpanExporter)
+
+
+def test_duplicates_are_found_after_entries_that_do_not_resolve() -> None:
+    message = (
+        "backend: items 2 and 3 both export to console (stdout) (same kind, endpoint and "
+        "headers); remove one"
+    )
+    assert error(b.reject_duplicates, [Langfuse(), Console(), Console()], {}) == message
+    assert error(b.reject_duplicates, [_NoTraces(), Console(), Console()], {}) == message
+
+
+def test_a_name_of_none_is_refused() -> None:
+    assert error(OTLP(name=None).resolve, {}) == (  # type: ignore[arg-type]
+        "OTLP(name=) must be a non-empty string, got None"
+    )
+
+
+def test_generic_protocol_and_timeout_variables() -> None:
+    env = {"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}
+    assert OTLP().resolve(env).endpoint == "http://localhost:4318/v1/traces"
+    assert error(OTLP().resolve, {"OTEL_EXPORTER_OTLP_TIMEOUT": "-1"}) == (
+        "OTEL_EXPORTER_OTLP_TIMEOUT must be a finite number greater than 0, got '-1'"
+    )
+    assert OTLP().resolve({"OTEL_EXPORTER_OTLP_TIMEOUT": "10"}).timeout is None
+
+
+class _BadDefault(OTLP):
+    def default_protocol(self):  # type: ignore[no-untyped-def]
+        return "json"
+
+
+def test_a_default_protocol_is_checked_and_named_as_the_argument() -> None:
+    assert error(_BadDefault().resolve, {}) == (
+        "protocol must be one of grpc, http/protobuf, got 'json'"
+    )
+
+
+def test_jaeger_reads_the_environment_only_when_asked() -> None:
+    env = {"OTEL_EXPORTER_OTLP_HEADERS": "a=1", "OTEL_EXPORTER_OTLP_ENDPOINT": "https://j:4317"}
+    target = Jaeger(read_env=True).resolve(env)
+    assert (target.endpoint, target.headers) == ("https://j:4317", {"a": "1"})
+    assert Jaeger().resolve(env).headers == {}

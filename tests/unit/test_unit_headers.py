@@ -7,6 +7,8 @@ from helpers import error
 
 from lk_otel.configure.headers import (
     GRPC_HEADERS_BUDGET,
+    GRPC_KEY,
+    HTTP_TOKEN,
     grpc_metadata_size,
     parse_headers,
     validate_headers,
@@ -164,3 +166,15 @@ def test_grpc_budget_is_7168_bytes_inclusive() -> None:
         "'big'); gRPC servers accept 8192 by default, 1024 of them used by the exporter: at "
         "most 7168"
     )
+
+
+def test_names_may_use_every_allowed_character() -> None:
+    every_token_char = "".join(sorted(HTTP_TOKEN))
+    assert parse_headers({every_token_char: "v"}, "h") == {every_token_char.lower(): "v"}
+    every_grpc_char = "".join(sorted(GRPC_KEY))
+    validate_headers({every_grpc_char: "v"}, "grpc", "h")
+
+
+def test_values_may_start_and_end_with_any_visible_character() -> None:
+    validate_headers({"k": "XvX", "j": "\\x"}, "http/protobuf", "h")
+    validate_headers({"k": "XvX"}, "grpc", "h")

@@ -135,3 +135,30 @@ def test_fingerprint() -> None:
 
     expected = hmac.new(r._PROCESS_KEY, b"a\0b\0", hashlib.sha256).hexdigest()[:12]
     assert one == expected
+
+
+def test_header_secrets_decode_only_valid_basic_tokens() -> None:
+    token = base64.b64encode(b"user1:pass1").decode()
+    broken = token[:4] + "!" + token[4:]  # not base64: not decoded (no guessing)
+    assert r.header_secrets({"a": f"Basic {broken}"}) == {f"Basic {broken}", broken}
+    bearer = base64.b64encode(b"abcd:efgh").decode()
+    assert r.header_secrets({"a": f"Bearer {bearer}"}) == {f"Bearer {bearer}", bearer}
+    four = base64.b64encode(b"abcd:efghi").decode()
+    assert r.header_secrets({"a": f"Basic {four}"}) == {f"Basic {four}", four, "abcd", "efghi"}
+
+
+def test_header_secrets_go_on_after_an_undecodable_token() -> None:
+    found = r.header_secrets({"a": "Basic !!!!", "b": "Bearer tok12345"})
+    assert found == {"Basic !!!!", "!!!!", "Bearer tok12345", "tok12345"}
+
+
+def test_redact_text_replaces_the_longest_secret_first() -> None:
+    assert r.redact_text("xab", ["b", "ab"]) == "x***"
+
+
+def test_redaction_reads_the_first_scheme_separator_and_authority() -> None:
+    assert r.redact_url("https://u:p@h/redirect/http://x") == "https://***@h/redirect/http://x"
+    assert r.url_secrets("https://user1:pass1@h/r/http://x") == {"user1:pass1", "user1", "pass1"}
+    assert r.url_secrets("https://host/user@x/y") == set()
+    assert r.url_secrets("https://user1:pass:word@h/") == {"user1:pass:word", "user1", "pass:word"}
+    assert r.url_secrets("https://h/?token=a=bcde") == {"a=bcde"}

@@ -77,6 +77,9 @@ def test_malformed_resource_attributes_variable(monkeypatch: pytest.MonkeyPatch)
     assert error(_attrs, {"OTEL_RESOURCE_ATTRIBUTES": "a=1, =2"}) == (
         "OTEL_RESOURCE_ATTRIBUTES: entry 2 is not key=value"
     )
+    assert error(_attrs, {"OTEL_RESOURCE_ATTRIBUTES": "=a=b"}) == (
+        "OTEL_RESOURCE_ATTRIBUTES: entry 1 is not key=value"
+    )
     monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "a=1, ,b=2")
     attrs = _attrs({"OTEL_RESOURCE_ATTRIBUTES": "a=1, ,b=2"})
     assert (attrs["a"], attrs["b"]) == ("1", "2")

@@ -51,6 +51,7 @@ def test_valid_hosts(host: str) -> None:
         "a b",
         "a!b",
         "\udcff.com",
+        "ab-.",  # the root dot is dropped, then "ab-" is checked
     ],
 )
 def test_invalid_hosts(host: str) -> None:
@@ -86,6 +87,7 @@ def test_valid_endpoints(url: str, expected: str) -> None:
     ("url", "message"),
     [
         (None, "E must be a URL string, got NoneType"),
+        (3, "E must be a URL string, got int"),
         (
             "http://h/a b",
             "E contains a space or control character (percent-encode it): 'http://h/a b'",
@@ -121,6 +123,7 @@ def test_invalid_endpoints(url: object, message: str) -> None:
         ("http://h/v1/logs", "metrics", "http://h/v1/metrics"),
         ("http://h/v1/tracesx", "traces", "http://h/v1/tracesx/v1/traces"),
         ("http://h/v1/traces/v1/traces", "traces", "http://h/v1/traces/v1/traces"),
+        ("http://h/otlpX/", "traces", "http://h/otlpX/v1/traces"),
     ],
 )
 def test_with_signal_path(base: str, signal: str, expected: str) -> None:
@@ -134,6 +137,7 @@ def test_with_signal_path(base: str, signal: str, expected: str) -> None:
         ("https://h/a/?q=1", "/api", "https://h/a/api?q=1"),
         ("https://h/a/api//", "/api", "https://h/a/api"),
         ("https://h/api/x", "/api", "https://h/api/x/api"),
+        ("https://h/aX/", "/api", "https://h/aX/api"),
     ],
 )
 def test_with_path_suffix(url: str, suffix: str, expected: str) -> None:
