@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from helpers import error
+from unit_helpers import error
 
 from lk_otel.enrich.cost import Price, PriceTable
 from lk_otel.enrich.options import EnrichOptions

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from helpers import error
+from unit_helpers import error
 
 from lk_otel.configure import env
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import error
+from unit_helpers import error
 
 from lk_otel.configure.headers import (
     GRPC_HEADERS_BUDGET,

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from helpers import view
+from unit_helpers import view
 
 from lk_otel import semconv as sc
 from lk_otel.enrich import map_langfuse as lf
@@ -433,3 +433,9 @@ def test_backend_attributes_of_a_priced_llm_request() -> None:
     assert "langfuse.observation.cost_details" not in mappings.backend_attributes(
         EnrichOptions(openinference=False, mlflow=False), span
     )
+
+
+def test_completion_start_is_start_plus_ttfb_to_the_nanosecond() -> None:
+    facts = SpanFacts(usage=TtsUsage(None, None, 1, 0.0, 1.0))
+    got = lf.observation_attributes(view(sc.SPAN_TTS_REQUEST, start_ns=999_999), facts)
+    assert got["langfuse.observation.completion_start_time"] == "1970-01-01T00:00:01.000Z"

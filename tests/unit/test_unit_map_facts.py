@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import view
+from unit_helpers import view
 
 from lk_otel import semconv as sc
 from lk_otel.enrich import map_facts as f
@@ -104,6 +104,8 @@ def test_stt_usage() -> None:
     assert f.stt_usage({}, added) == f.SttUsage("deepgram", "nova", 2.0)
     attrs = {sc.GEN_AI_PROVIDER_NAME: "p", sc.GEN_AI_REQUEST_MODEL: "m"}
     assert f.stt_usage(attrs, added) == f.SttUsage("p", "m", 2.0)
+    short = {sc.USER_STT_AUDIO_DURATION: 0.5}
+    assert f.stt_usage({}, short) == f.SttUsage(None, None, 0.5)
     for seconds in (0, -1.0, True, "3", None):
         assert f.stt_usage({}, {sc.USER_STT_AUDIO_DURATION: seconds}) is None
 

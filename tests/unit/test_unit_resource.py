@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import error
+from unit_helpers import error
 
 from lk_otel.configure import resource
 from lk_otel.configure.resource import build_resource, check_attributes

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from helpers import error
 from opentelemetry.sdk.trace.sampling import (
     ALWAYS_OFF,
     ALWAYS_ON,
@@ -12,6 +11,7 @@ from opentelemetry.sdk.trace.sampling import (
     ParentBased,
     TraceIdRatioBased,
 )
+from unit_helpers import error
 
 from lk_otel.configure.sampling import build_sampler, validate_sample_rate
 
