@@ -52,6 +52,7 @@ def test_valid_hosts(host: str) -> None:
         "a!b",
         "\udcff.com",
         "ab-.",  # the root dot is dropped, then "ab-" is checked
+        "10.0.0.1%eth0",  # a zone belongs to IPv6 link-local addresses only
     ],
 )
 def test_invalid_hosts(host: str) -> None:
