@@ -19,5 +19,5 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if _HERE in Path(item.fspath).parents:
+        if _HERE in item.path.parents:
             item.add_marker(pytest.mark.unit)
