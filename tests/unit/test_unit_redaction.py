@@ -126,7 +126,7 @@ def test_redact_text_longest_first_and_ignores_empty() -> None:
 def test_fingerprint() -> None:
     one = r.fingerprint(["a", "b"])
     assert len(one) == 12
-    assert int(one, 16) >= 0
+    assert set(one) <= set("0123456789abcdef")
     assert one == r.fingerprint(["b", "a"])
     assert one != r.fingerprint(["ab"])
     assert r.fingerprint(["a", "b"]) != r.fingerprint(["a", "c"])
