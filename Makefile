@@ -59,7 +59,8 @@ bench: $(VENV_BENCH)/.installed
 # --- end of benchmark ------------------------------------------------------------------
 
 clean:
-	rm -rf $(VENV) $(VENV_OLD) .venv-phoenix $(LK_MATRIX_VENVS:/.installed=) $(VENV_SDK_OLD) $(VENV_BENCH)
+	rm -rf $(VENV) $(VENV_OLD) .venv-phoenix $(LK_MATRIX_VENVS:/.installed=) $(VENV_SDK_OLD) $(VENV_BENCH) \
+		.venv-mutation mutants mutation-survivors.txt mutation-run.log
 
 # every agent example, offline (scripted call through its own agent; traces in out/ + report)
 EXAMPLES := langfuse_agent jaeger_agent otlp_vendor_agent two_backends_agent metrics_agent
@@ -160,3 +161,25 @@ test-matrix: $(LK_MATRIX_VENVS) $(VENV_SDK_OLD)/.installed
 	$(call versions,$(VENV_SDK_OLD)); \
 	$(call matrix_pytest,$(VENV_SDK_OLD),$(SDK_OLDEST_TESTS)) || failed="$$failed $(VENV_SDK_OLD)"; \
 	if [ -n "$$failed" ]; then echo "release matrix failed on:$$failed"; exit 1; fi
+
+# --- mutation testing (issue 19; owner: mutation) --------------------------------------
+# `make mutation`: mutmut over the pure modules ([tool.mutmut] in pyproject.toml), each
+# mutant run against the fast tests under tests/unit/. Not part of `make test` (minutes).
+# Always a fresh run; survivors with their diffs go to mutation-survivors.txt.
+VENV_MUT := .venv-mutation
+MUTMUT_VERSION := 3.8.1
+MUTATION_CHILDREN ?= 2
+
+.PHONY: mutation
+
+$(VENV_MUT)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV_MUT)
+	$(VENV_MUT)/bin/pip install $(PIP_FLAGS) -e ".[test]" "mutmut==$(MUTMUT_VERSION)"
+	touch $@
+
+mutation: $(VENV_MUT)/.installed
+	rm -rf mutants
+	$(VENV_MUT)/bin/mutmut run --max-children $(MUTATION_CHILDREN) > mutation-run.log 2>&1 \
+		|| { tail -40 mutation-run.log; exit 1; }
+	$(VENV_MUT)/bin/python scripts/mutation_summary.py
+# --- end mutation testing ---------------------------------------------------------------

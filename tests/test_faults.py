@@ -56,6 +56,8 @@ TOKEN = base64.b64encode(f"{PK}:{SK}".encode()).decode()
 SHUTDOWN_MARGIN = 1.0  # s allowed over a documented bound
 LATENCY_NOISE = 0.030  # s between the median turn latencies of two runs
 Handles = list[lk_otel.TracingHandle]
+
+
 def figure(text: str) -> None:
     """One measured figure, for the CI log."""
     print(f"FIGURE: {text}")

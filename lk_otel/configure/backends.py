@@ -316,7 +316,8 @@ class Console(Backend):
 
     name: str = "console"
 
-    def resolve(self, env: Environ, signal: Signal = "traces") -> ExportTarget:
+    # equivalent mutant: a console target ignores the signal
+    def resolve(self, env: Environ, signal: Signal = "traces") -> ExportTarget:  # pragma: no mutate
         return ExportTarget(label=self._label(), kind="console")
 
 
@@ -327,7 +328,8 @@ class File(Backend):
     path: str | os.PathLike[str] = "lk-otel-traces.jsonl"
     name: str = "file"
 
-    def resolve(self, env: Environ, signal: Signal = "traces") -> ExportTarget:
+    # equivalent mutant: the default signal is only ever compared with "metrics"
+    def resolve(self, env: Environ, signal: Signal = "traces") -> ExportTarget:  # pragma: no mutate
         label = self._label()
         if not isinstance(self.path, str | os.PathLike):
             raise ConfigError(f"file backend: path must be a str or a path, got {self.path!r}")

@@ -20,7 +20,7 @@ def validate_host(host: str) -> bool:
     if not host:
         return False
     try:
-        ipaddress.ip_address(host.partition("%")[0])  # an IPv6 zone ("%eth0") is allowed
+        ipaddress.ip_address(host)  # an IPv6 zone ("fe80::1%eth0") parses; an IPv4 one does not
         return True
     except ValueError:
         pass

@@ -40,12 +40,12 @@ class EnrichOptions:
         """Validated options; raises ``ConfigError`` on bad ``tags`` or ``prices``."""
         from ..errors import ConfigError
 
-        if tags is not None and (
-            isinstance(tags, str | Mapping)
-            or not isinstance(tags, Iterable)
-            or not all(isinstance(t, str) for t in tags)
-        ):
-            raise ConfigError("tags must be a list of strings")
+        if tags is not None:
+            if isinstance(tags, str | Mapping) or not isinstance(tags, Iterable):
+                raise ConfigError("tags must be a list of strings")
+            tags = tuple(tags)  # once: an iterator would be used up by the check below
+            if not all(isinstance(t, str) for t in tags):
+                raise ConfigError("tags must be a list of strings")
         if prices is not None and not isinstance(prices, Mapping):
             raise ConfigError(
                 'prices must be a mapping like {"openai/gpt-4o-mini": {"input_per_1m": 0.15}}'
