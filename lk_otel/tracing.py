@@ -127,6 +127,7 @@ def setup_tracing(
     metadata: Mapping[str, Any] | None = None,
     langfuse: bool = True,
     openinference: bool = True,
+    mlflow: bool = True,
     tags: Sequence[str] | None = None,
     prices: Mapping[str, Any] | None = None,
     metrics: bool = False,
@@ -164,6 +165,7 @@ def setup_tracing(
         metadata=metadata,
         langfuse=langfuse,
         openinference=openinference,
+        mlflow=mlflow,
         tags=tags,
         prices=prices,
         metrics=metrics,
@@ -172,6 +174,7 @@ def setup_tracing(
         schedule_delay=schedule_delay,
         retry_interval=retry_interval,
     )
+    _compat.note_untested_release(logger)
     with _lock:
         current = _live[-1] if _live else None
         if current is not None and current.config == config:

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from conftest import SimulatedCall
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
 
 from lk_otel import _compat
 from lk_otel.simulation.vad import ScriptedVAD
+from support.simulated import SimulatedCall
 
 TURN_SPAN = _compat.agent_turn_span_name()
 NEWER = TURN_SPAN == "agent_turn"  # livekit 1.3+ (1.8 measured); else 1.2

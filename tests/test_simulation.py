@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from conftest import SimulatedCall, make_tracer_provider
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -22,6 +21,7 @@ from lk_otel.simulation import (
     load_scenario,
     run_scenario,
 )
+from support.simulated import SimulatedCall, make_tracer_provider
 
 TURN_SPAN = _compat.agent_turn_span_name()
 TOLERANCE = 0.020  # livekit's metric vs the injected value, seconds

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SimulatedCall, simulate
 from livekit import rtc
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
@@ -26,6 +25,7 @@ import lk_otel
 from lk_otel import _compat
 from lk_otel.report import read_otlp_json
 from support.otlp_receiver import OtlpReceiver
+from support.simulated import SimulatedCall, simulate
 
 LATENCY = re.compile(r"^lk\.\w*(delay|latency)$")
 SESSION_SPANS = ("session_start", "session_close", "eou_wait", "on_user_turn_completed")

@@ -18,8 +18,8 @@ from opentelemetry.sdk.trace.sampling import Sampler
 from ..enrich.options import EnrichOptions
 from ..errors import ConfigError
 from .backends import Backend, BackendArg, ExportTarget, coerce_backends
-from .env import Environ, environ, first_env, parse_bool, parse_positive_float
-from .resource import build_resource
+from .env import Environ, environ, first_env, parse_bool, parse_flag, parse_positive_float
+from .resource import build_resource, check_attributes
 from .sampling import build_sampler
 
 DEFAULT_FLUSH_TIMEOUT = 5.0
@@ -86,6 +86,7 @@ def resolve_config(
     metadata: Mapping[str, Any] | None = None,
     langfuse: bool = True,
     openinference: bool = True,
+    mlflow: bool = True,
     tags: Sequence[str] | None = None,
     prices: Mapping[str, Any] | None = None,
     metrics: bool = False,
@@ -100,8 +101,9 @@ def resolve_config(
     Raises ``ConfigError`` naming the argument or variable at fault."""
     env = environ() if env is None else env
     export = _export_settings(flush_timeout, max_queue_size, schedule_delay, retry_interval)
-    _check_attributes(metadata, "metadata")
-    _check_attributes(resource_attributes, "resource_attributes")
+    check_attributes(metadata, "metadata")
+    check_attributes(resource_attributes, "resource_attributes")
+    metrics = parse_flag(metrics, "metrics")
     backends = coerce_backends(backend, env)
     targets = tuple(t for b in backends if isinstance(b, Backend) if (t := b.resolve(env)))
     metric_targets: list[ExportTarget] = []
@@ -113,8 +115,9 @@ def resolve_config(
                 (metric_targets.append(found) if found else traces_only.append(b.name))
     options = EnrichOptions.build(
         allow_pii=_allow_pii(allow_pii, env),
-        langfuse=langfuse,
-        openinference=openinference,
+        langfuse=parse_flag(langfuse, "langfuse"),
+        openinference=parse_flag(openinference, "openinference"),
+        mlflow=parse_flag(mlflow, "mlflow"),
         tags=tags,
         environment=environment,
         release=service_version,
@@ -139,7 +142,7 @@ def resolve_config(
         metadata=tuple(sorted((metadata or {}).items())),
         attribute_value_length_limit=limit,
         export=export,
-        metrics=bool(metrics),
+        metrics=metrics,
         metric_targets=tuple(metric_targets),
         traces_only=tuple(traces_only),
     )
@@ -159,7 +162,8 @@ def _export_settings(
         raise ConfigError(
             f"max_queue_size must be an integer of at least 1, got {max_queue_size!r}"
         )
-    if parse_positive_float(schedule_delay, "schedule_delay") < 0.001:
+    schedule_delay = parse_positive_float(schedule_delay, "schedule_delay")
+    if schedule_delay < 0.001:
         raise ConfigError(f"schedule_delay must be at least 0.001 s, got {schedule_delay!r}")
     return ExportSettings(
         capacity=2 * max_queue_size,
@@ -184,22 +188,6 @@ def _attribute_limit(env: Environ) -> int:
     if limit < 1:
         raise ConfigError(f"{name} must be a positive integer (characters), got {value!r}")
     return limit
-
-
-def _check_attributes(value: Mapping[str, Any] | None, source: str) -> None:
-    """``value`` must be None or a mapping of str keys to OpenTelemetry attribute values."""
-    if value is None:
-        return
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{source} must be a mapping of str keys to attribute values")
-    for key, item in value.items():
-        items = item if isinstance(item, list | tuple) else [item]
-        if not isinstance(key, str) or not all(
-            isinstance(i, str | bool | int | float) for i in items
-        ):
-            raise ConfigError(
-                f"{source}[{key!r}] must be a str, bool, int or float (or a list of them)"
-            )
 
 
 def _allow_pii(allow_pii: bool | None, env: Environ) -> bool:
