@@ -66,10 +66,12 @@ class _Route:
     on_released: Callable[[], None] | None = None
     deadline: float = 0.0
     redact: bool = field(init=False)
+    mapper: mappings.BackendMapper = field(init=False)
 
     def __post_init__(self) -> None:
         # livekit 1.2 cannot strip content itself (no allow_pii): lk_otel does, on the copy
         self.redact = not self.options.allow_pii and not _compat.livekit_profile().strips_pii
+        self.mapper = mappings.BackendMapper(self.options)
 
 
 class LkOtelSpanProcessor(SpanProcessor):
@@ -96,6 +98,7 @@ class LkOtelSpanProcessor(SpanProcessor):
             profile or _compat.livekit_profile(), route=0, prices=options.prices
         )
         self._pending: dict[int, ReadableSpan] = {}  # ended spans the correlator holds
+        self._batches: dict[int, list[ReadableSpan]] = {}  # route -> spans ready to offer
         self._closed = False
         self._failed_once = False
         self._nonfinite_logged = False
@@ -227,7 +230,7 @@ class LkOtelSpanProcessor(SpanProcessor):
 
     def _drain(self) -> None:
         queue, correlator = self._queue, self._correlator
-        out: list[Output] = []
+        emit = self._emit
         handled = 0
         clock = time.perf_counter
         last_yield = clock()
@@ -238,32 +241,30 @@ class LkOtelSpanProcessor(SpanProcessor):
                 if kind == _END:
                     span = item[1]
                     self._pending[span.context.span_id] = span
-                    out += correlator.end(_ended(span), time.monotonic())
+                    emit(correlator.end(_ended(span), time.monotonic()))
                 elif kind == _START:
                     correlator.start(_started(item))
                 elif kind == _FEED:
-                    out += correlator.feed(item[1], time.monotonic())
+                    emit(correlator.feed(item[1], time.monotonic()))
                 elif kind == _ROUTE:
-                    self._deliver(out)
-                    out = []
+                    self._offer()
                     self._switch(item[1])
                 elif kind == _FLUSH:
-                    out += correlator.release_all()
-                    self._deliver(out)
-                    out = []
+                    emit(correlator.release_all())
+                    self._offer()
                     item[1].set()
             except Exception:
                 self._log_failure(getattr(item[1], "name", "event") if len(item) > 1 else "?")
                 if kind == _END:  # the span goes out as it is
-                    out.append(Release(item[1].context.span_id, {}, self._current))
+                    emit([Release(item[1].context.span_id, {}, self._current)])
             handled += 1
             if not handled & 15 and clock() - last_yield > _YIELD_AFTER:
                 # hand the GIL back now rather than at the 5 ms switch interval: livekit's
                 # event loop must not wait on the enrichment
                 time.sleep(0)
                 last_yield = clock()
-        out += correlator.expire(time.monotonic())
-        self._deliver(out)
+        emit(correlator.expire(time.monotonic()))
+        self._offer()
         self._retire()
         if correlator.tally.nonfinite and not self._nonfinite_logged:
             self._nonfinite_logged = True
@@ -312,12 +313,11 @@ class LkOtelSpanProcessor(SpanProcessor):
                 except Exception:
                     self._log_failure("on_released")
 
-    def _deliver(self, outputs: list[Output]) -> None:
-        if not outputs:
-            return
-        batches: dict[int, list[ReadableSpan]] = {}
+    def _emit(self, outputs: list[Output]) -> None:
+        """Materialise released spans into the batches (right away, while the span's
+        attributes are warm), tell the observers about the notices."""
         for o in outputs:
-            if isinstance(o, Release):
+            if type(o) is Release:
                 span = self._pending.pop(o.span_id, None)
                 if span is None:
                     continue
@@ -327,9 +327,17 @@ class LkOtelSpanProcessor(SpanProcessor):
                 except Exception:
                     self._log_failure(span.name)
                     spans = [span]
-                batches.setdefault(route_key, []).extend(spans)
+                batch = self._batches.get(route_key)
+                if batch is None:
+                    self._batches[route_key] = spans
+                else:
+                    batch += spans
             else:
                 self._notify(o)
+
+    def _offer(self) -> None:
+        """Offer the batches built so far to their routes' sinks."""
+        batches, self._batches = self._batches, {}
         for key, spans in batches.items():
             for sink in self._routes[key].sinks:
                 try:
@@ -340,32 +348,26 @@ class LkOtelSpanProcessor(SpanProcessor):
     def _materialize(
         self, span: ReadableSpan, release: Release, route: _Route
     ) -> list[ReadableSpan]:
-        options = route.options
         attrs = _compat.span_attributes(span)
         base = redact.strip_attributes(dict(attrs)) if route.redact else attrs
-        service = str(span.resource.attributes.get(sc.SERVICE_NAME, span.name))
-        view = SpanView(
-            name=span.name,
-            attributes=base,
-            added=release.added,
-            is_root=release.is_root,
-            start_ns=span.start_time or 0,
-            end_ns=span.end_time or 0,
-            service_name=service,
-            session_id=release.session_id,
-            participant_identity=release.identity if options.allow_pii else None,
-        )
-        mapped = mappings.backend_attributes(options, view)
-        if not release.added and not mapped and not route.redact:
+        added = release.added
+        mapper = route.mapper
+        if not mapper.enabled:
+            mapped: dict[str, Any] | None = None
+        else:
+            mapped = mapper.static(span.name, base, added, release.is_root)
+            if mapped is None:
+                mapped = mapper(self._view(span, base, release, route.options))
+        if not added and not mapped and not route.redact:
             out = span
         else:
-            merged = dict(base)
-            merged.update(release.added)
-            merged.update(mapped)
+            merged = {**base, **added, **mapped} if mapped else {**base, **added}
             events = redact.strip_events(tuple(span.events)) if route.redact else None
             out = _compat.copy_span(span, merged, events)
         if not release.stages:
             return [out]
+        options = route.options
+        service = _service_name(span)
 
         def stage_mapping(name: str, added: dict[str, Any], start: int, end: int) -> dict[str, Any]:
             stage = SpanView(name, {}, added, False, start, end, service, release.session_id)
@@ -373,6 +375,20 @@ class LkOtelSpanProcessor(SpanProcessor):
 
         root, *children = release.stages
         return [out, *waterfall.build(out, root, children, stage_mapping)]
+
+    @staticmethod
+    def _view(span: ReadableSpan, base: Any, release: Release, options: EnrichOptions) -> SpanView:
+        return SpanView(
+            name=span.name,
+            attributes=base,
+            added=release.added,
+            is_root=release.is_root,
+            start_ns=span.start_time or 0,
+            end_ns=span.end_time or 0,
+            service_name=_service_name(span),
+            session_id=release.session_id,
+            participant_identity=release.identity if options.allow_pii else None,
+        )
 
     def _notify(self, notice: Output) -> None:
         """Tell the observers; their failure must not cost any span its attributes."""
@@ -424,6 +440,10 @@ def _ended(span: ReadableSpan) -> SpanEnded:
         span.end_time or 0,
         _compat.span_attributes(span),
     )
+
+
+def _service_name(span: ReadableSpan) -> str:
+    return str(span.resource.attributes.get(sc.SERVICE_NAME, span.name))
 
 
 def _identity(feed: SessionFeed) -> str | None:

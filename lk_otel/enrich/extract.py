@@ -10,6 +10,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from .. import semconv as sc
@@ -59,14 +60,26 @@ class TtsCall:
     request_start_ns: int | None = None
 
 
-def _json(value: Any) -> dict[str, Any]:
-    if not isinstance(value, str):
-        return {}
+def json_object(value: Any) -> dict[str, Any]:
+    """``value`` parsed as a JSON object, else {} (read-only: results are shared).
+
+    livekit's ``lk.llm_metrics`` / ``lk.tts_metrics`` are read by the correlator and again
+    by the backend mappings of the same span; the few latest texts are parsed once.
+    """
+    return _parse_object(value) if isinstance(value, str) else _EMPTY
+
+
+@lru_cache(maxsize=32)
+def _parse_object(text: str) -> dict[str, Any]:
     try:
-        parsed = json.loads(value)
+        parsed = json.loads(text)
     except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
+        return _EMPTY
+    return parsed if isinstance(parsed, dict) else _EMPTY
+
+
+_EMPTY: dict[str, Any] = {}
+_json = json_object
 
 
 def number(value: Any, tally: Tally | None = None) -> float | None:

@@ -8,13 +8,13 @@ scalar ``lk_otel.*`` figures. Each backend module turns these into its own keys.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .. import semconv as sc
 from .cost import PriceTable
+from .extract import json_object as _json
 from .view import SpanView
 
 MODEL_KEYS = (sc.GEN_AI_REQUEST_MODEL, sc.GEN_AI_RESPONSE_MODEL, "llm.model_name", "model")
@@ -63,16 +63,6 @@ class SpanFacts:
     input: str | None = None  # only when PII is allowed
     output: str | None = None
     figures: Mapping[str, Any] | None = None
-
-
-def _json(value: Any) -> dict[str, Any]:
-    if not isinstance(value, str):
-        return {}
-    try:
-        parsed = json.loads(value)
-    except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
 
 
 def _int(value: Any) -> int | None:
@@ -199,8 +189,15 @@ def figures(added: Mapping[str, Any]) -> dict[str, Any]:
     return {
         k: v
         for k, v in added.items()
-        if isinstance(v, int | float | str) and k != sc.SESSION_USAGE and "pii" not in k.split(".")
+        if isinstance(v, int | float | str) and k != sc.SESSION_USAGE and not _has_pii_part(k)
     }
+
+
+def _has_pii_part(key: str) -> bool:
+    """``"pii" in key.split(".")``, without building the list."""
+    return "pii" in key and (
+        key == "pii" or key.startswith("pii.") or key.endswith(".pii") or ".pii." in key
+    )
 
 
 def facts(span: SpanView, *, allow_pii: bool, prices: PriceTable | None) -> SpanFacts:

@@ -7,6 +7,7 @@ The smaller functions below are the session/user keys, and what the older pipeli
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 from .. import semconv as sc
@@ -99,3 +100,63 @@ def backend_attributes(options: EnrichOptions, span: SpanView) -> dict[str, Any]
     if span.name == sc.SPAN_AGENT_SESSION:
         out.update(user_attributes(options, span.participant_identity))
     return out
+
+
+# spans whose mapping reads more than their name: usage, content, the session's user keys
+_USAGE_NAMES = frozenset({sc.SPAN_LLM_REQUEST, sc.SPAN_TTS_REQUEST, sc.SPAN_USER_TURN})
+_CONTENT_NAMES = frozenset(
+    {
+        *sc.TURN_SPAN_NAMES,
+        sc.SPAN_USER_TURN,
+        sc.SPAN_LLM_NODE,
+        sc.SPAN_TTS_REQUEST,
+        sc.SPAN_FUNCTION_TOOL,
+        sc.SPAN_AGENT_SESSION,
+    }
+)
+# names every backend types by name alone (no model-key guess)
+_TYPED_NAMES = (
+    frozenset(map_langfuse.TYPE_BY_NAME)
+    & frozenset(map_openinference.KIND_BY_NAME)
+    & frozenset(map_mlflow.TYPE_BY_NAME)
+)
+
+
+class BackendMapper:
+    """``backend_attributes`` for one configuration, computed once per span name for the
+    spans whose keys depend on nothing else (no ``lk_otel.*`` added, not a root, no usage,
+    no content read): most of a call's spans. Same keys and values as ``backend_attributes``.
+    """
+
+    def __init__(self, options: EnrichOptions) -> None:
+        self.options = options
+        self.enabled = options.langfuse or options.openinference or options.mlflow
+        self._skip = _USAGE_NAMES | (_CONTENT_NAMES if options.allow_pii else frozenset())
+        self._skip |= {sc.SPAN_AGENT_SESSION}
+        self._static: dict[Hashable, dict[str, Any]] = {}
+
+    def static(
+        self, name: str, attributes: Mapping[str, Any], added: Mapping[str, Any], is_root: bool
+    ) -> dict[str, Any] | None:
+        """The span's keys if they depend on its name alone (read-only, shared), else None."""
+        if added or is_root or name in self._skip:
+            return None
+        if name in _TYPED_NAMES:
+            key: Hashable = name
+        else:
+            op = attributes.get(sc.GEN_AI_OPERATION_NAME)
+            if op is not None and not isinstance(op, str):
+                return None
+            key = (name, map_facts.has_model(attributes), op)
+        hit = self._static.get(key)
+        if hit is None:
+            view = SpanView(name, attributes, {}, False, 0, 0, "")
+            hit = self._static[key] = backend_attributes(self.options, view)
+        return hit
+
+    def __call__(self, span: SpanView) -> dict[str, Any]:
+        """Every backend-mapping key for ``span`` (``backend_attributes``)."""
+        if not self.enabled:
+            return {}
+        hit = self.static(span.name, span.attributes, span.added, span.is_root)
+        return dict(hit) if hit is not None else backend_attributes(self.options, span)
