@@ -366,12 +366,10 @@ class LkOtelSpanProcessor(SpanProcessor):
             out = _compat.copy_span(span, merged, events)
         if not release.stages:
             return [out]
-        options = route.options
-        service = _service_name(span)
+        mapper = route.mapper
 
         def stage_mapping(name: str, added: dict[str, Any], start: int, end: int) -> dict[str, Any]:
-            stage = SpanView(name, {}, added, False, start, end, service, release.session_id)
-            return mappings.backend_attributes(options, stage)
+            return mapper.stage(name, added)
 
         root, *children = release.stages
         return [out, *waterfall.build(out, root, children, stage_mapping)]

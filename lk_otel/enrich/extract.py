@@ -16,6 +16,7 @@ from typing import Any
 from .. import semconv as sc
 
 Attrs = Mapping[str, Any]
+_NUMBER = (int, float)  # a tuple: isinstance with a union type is ~5x slower
 
 
 @dataclass
@@ -84,7 +85,7 @@ _json = json_object
 
 def number(value: Any, tally: Tally | None = None) -> float | None:
     """``value`` as a float if it is a finite number (not a bool); NaN/inf are counted."""
-    if not isinstance(value, int | float) or isinstance(value, bool):
+    if not isinstance(value, _NUMBER) or isinstance(value, bool):
         return None
     if isinstance(value, float) and not math.isfinite(value):
         if tally is not None:

@@ -17,6 +17,8 @@ from .cost import PriceTable
 from .extract import json_object as _json
 from .view import SpanView
 
+_NUMBER = (int, float)  # tuples: isinstance with a union type is ~5x slower
+_SCALAR = (int, float, str)
 MODEL_KEYS = (sc.GEN_AI_REQUEST_MODEL, sc.GEN_AI_RESPONSE_MODEL, "llm.model_name", "model")
 
 
@@ -66,7 +68,7 @@ class SpanFacts:
 
 
 def _int(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, _NUMBER):
         return None
     return int(value)
 
@@ -119,15 +121,15 @@ def tts_usage(attrs: Mapping[str, Any]) -> TtsUsage | None:
         provider=attrs.get(sc.GEN_AI_PROVIDER_NAME) or meta.get("model_provider"),
         model=attrs.get(sc.GEN_AI_REQUEST_MODEL) or meta.get("model_name"),
         characters=characters,
-        audio_seconds=float(audio) if isinstance(audio, int | float) else 0.0,
-        ttfb=float(ttfb) if isinstance(ttfb, int | float) and ttfb >= 0 else None,
+        audio_seconds=float(audio) if isinstance(audio, _NUMBER) else 0.0,
+        ttfb=float(ttfb) if isinstance(ttfb, _NUMBER) and ttfb >= 0 else None,
     )
 
 
 def stt_usage(attrs: Mapping[str, Any], added: Mapping[str, Any]) -> SttUsage | None:
     """A ``user_turn``'s STT audio seconds (from the enrichment); None when nothing was heard."""
     seconds = added.get(sc.USER_STT_AUDIO_DURATION)
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds <= 0:
+    if isinstance(seconds, bool) or not isinstance(seconds, _NUMBER) or seconds <= 0:
         return None
     return SttUsage(
         provider=attrs.get(sc.GEN_AI_PROVIDER_NAME) or added.get(sc.USER_STT_PROVIDER),
@@ -189,7 +191,7 @@ def figures(added: Mapping[str, Any]) -> dict[str, Any]:
     return {
         k: v
         for k, v in added.items()
-        if isinstance(v, int | float | str) and k != sc.SESSION_USAGE and not _has_pii_part(k)
+        if isinstance(v, _SCALAR) and k != sc.SESSION_USAGE and not _has_pii_part(k)
     }
 
 

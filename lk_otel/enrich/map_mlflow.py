@@ -52,7 +52,7 @@ def _encoded(text: str) -> str:
     # only text that starts (after JSON whitespace) with { or [ can parse to an object/list
     if text.lstrip(" \t\n\r")[:1] in _OPENERS:
         try:
-            if isinstance(json.loads(text), dict | list):
+            if isinstance(json.loads(text), (dict, list)):
                 return text
         except ValueError:
             pass

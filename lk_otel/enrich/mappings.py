@@ -134,6 +134,7 @@ class BackendMapper:
         self._skip = _USAGE_NAMES | (_CONTENT_NAMES if options.allow_pii else frozenset())
         self._skip |= {sc.SPAN_AGENT_SESSION}
         self._static: dict[Hashable, dict[str, Any]] = {}
+        self._stages: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
 
     def static(
         self, name: str, attributes: Mapping[str, Any], added: Mapping[str, Any], is_root: bool
@@ -153,6 +154,27 @@ class BackendMapper:
             view = SpanView(name, attributes, {}, False, 0, 0, "")
             hit = self._static[key] = backend_attributes(self.options, view)
         return hit
+
+    def stage(self, name: str, added: Mapping[str, Any]) -> dict[str, Any]:
+        """The keys of a waterfall stage span (``added``: its ``lk_otel.stage.*`` figures).
+
+        A stage span's keys depend on its name, and on its figures only through Langfuse's
+        metadata copies of them: computed once per name, the copies filled in per span.
+        """
+        if not self.enabled:
+            return {}
+        key = (name, tuple(added))
+        template = self._stages.get(key)
+        if template is None:
+            view = SpanView(name, {}, added, False, 0, 0, "")
+            template = self._stages[key] = backend_attributes(self.options, view)
+            return dict(template)
+        out = dict(template)
+        prefix = sc.LANGFUSE_OBSERVATION_METADATA
+        for k, v in added.items():
+            if prefix + k in out:
+                out[prefix + k] = v
+        return out
 
     def __call__(self, span: SpanView) -> dict[str, Any]:
         """Every backend-mapping key for ``span`` (``backend_attributes``)."""
