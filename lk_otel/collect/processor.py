@@ -18,8 +18,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from opentelemetry.context import Context
@@ -27,7 +26,6 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from .. import _compat
 from .. import semconv as sc
-from ..enrich import mappings, redact, waterfall
 from ..enrich.correlator import TurnCorrelator
 from ..enrich.observer import EnrichmentObserver
 from ..enrich.options import EnrichOptions
@@ -43,10 +41,10 @@ from ..enrich.records import (
     TurnDone,
     UserTurnDone,
 )
-from ..enrich.view import SpanView
 from ..export.sink import SpanSink
 from .feed import SessionFeed, subscribe_stream, unsubscribe_stream
 from .instrumentor import CURRENT_FEED
+from .materialize import Route, materialize
 
 logger = logging.getLogger("lk_otel")
 
@@ -55,23 +53,6 @@ MAX_QUEUED = 65536  # records waiting for the worker; beyond it spans go out une
 _WAKE_AT = 1024  # queued records that wake the worker before its delay
 _YIELD_AFTER = 0.0005  # s of work between GIL hand-backs to livekit's thread
 SHUTDOWN_TIMEOUT = 5.0
-
-
-@dataclass
-class _Route:
-    """Where the spans of sessions started under one configuration go."""
-
-    sinks: tuple[SpanSink, ...]
-    options: EnrichOptions
-    on_released: Callable[[], None] | None = None
-    deadline: float = 0.0
-    redact: bool = field(init=False)
-    mapper: mappings.BackendMapper = field(init=False)
-
-    def __post_init__(self) -> None:
-        # livekit 1.2 cannot strip content itself (no allow_pii): lk_otel does, on the copy
-        self.redact = not self.options.allow_pii and not _compat.livekit_profile().strips_pii
-        self.mapper = mappings.BackendMapper(self.options)
 
 
 class LkOtelSpanProcessor(SpanProcessor):
@@ -91,13 +72,14 @@ class LkOtelSpanProcessor(SpanProcessor):
         self._delay = schedule_delay
         self._observers: tuple[EnrichmentObserver, ...] = tuple(observers)
         self._feeds: dict[int, SessionFeed] = {}  # agent_session span id -> its feed
-        self._routes: dict[int, _Route] = {0: _Route(tuple(sinks), options)}
+        self._routes: dict[int, Route] = {0: Route(tuple(sinks), options)}
         self._current = 0
         self._retiring: list[int] = []
         self._correlator = TurnCorrelator(
             profile or _compat.livekit_profile(), route=0, prices=options.prices
         )
-        self._pending: dict[int, ReadableSpan] = {}  # ended spans the correlator holds
+        # ended spans the correlator holds, with their attributes
+        self._pending: dict[int, tuple[ReadableSpan, Mapping[str, Any]]] = {}
         self._batches: dict[int, list[ReadableSpan]] = {}  # route -> spans ready to offer
         self._closed = False
         self._failed_once = False
@@ -174,7 +156,7 @@ class LkOtelSpanProcessor(SpanProcessor):
         ``handover_overdue`` and a warning is logged once); then ``on_released()`` is called
         once, on the worker thread.
         """
-        route = _Route(tuple(sinks), options, on_released, handover_timeout)
+        route = Route(tuple(sinks), options, on_released, handover_timeout)
         self._queue.append((_ROUTE, route))
         self._wake.set()
 
@@ -232,20 +214,24 @@ class LkOtelSpanProcessor(SpanProcessor):
         queue, correlator = self._queue, self._correlator
         emit = self._emit
         handled = 0
+        pending = self._pending
         clock = time.perf_counter
         last_yield = clock()
+        now = time.monotonic()  # refreshed at every GIL hand-back check (<= 16 records)
         while queue:
             item = queue.popleft()
             kind = item[0]
             try:
                 if kind == _END:
                     span = item[1]
-                    self._pending[span.context.span_id] = span
-                    emit(correlator.end(_ended(span), time.monotonic()))
+                    sid = span.context.span_id
+                    attrs = _compat.span_attributes(span)
+                    pending[sid] = (span, attrs)
+                    emit(correlator.end(_ended(sid, span, attrs), now))
                 elif kind == _START:
                     correlator.start(_started(item))
                 elif kind == _FEED:
-                    emit(correlator.feed(item[1], time.monotonic()))
+                    emit(correlator.feed(item[1], now))
                 elif kind == _ROUTE:
                     self._offer()
                     self._switch(item[1])
@@ -258,11 +244,13 @@ class LkOtelSpanProcessor(SpanProcessor):
                 if kind == _END:  # the span goes out as it is
                     emit([Release(item[1].context.span_id, {}, self._current)])
             handled += 1
-            if not handled & 15 and clock() - last_yield > _YIELD_AFTER:
-                # hand the GIL back now rather than at the 5 ms switch interval: livekit's
-                # event loop must not wait on the enrichment
-                time.sleep(0)
-                last_yield = clock()
+            if not handled & 15:
+                now = time.monotonic()
+                if clock() - last_yield > _YIELD_AFTER:
+                    # hand the GIL back now rather than at the 5 ms switch interval: livekit's
+                    # event loop must not wait on the enrichment
+                    time.sleep(0)
+                    last_yield = clock()
         emit(correlator.expire(time.monotonic()))
         self._offer()
         self._retire()
@@ -273,7 +261,7 @@ class LkOtelSpanProcessor(SpanProcessor):
                 "it was left out of every lk_otel attribute and total (logged once)"
             )
 
-    def _switch(self, route: _Route) -> None:
+    def _switch(self, route: Route) -> None:
         new = max(self._routes) + 1
         timeout = route.deadline
         route.deadline = time.monotonic() + timeout
@@ -318,12 +306,13 @@ class LkOtelSpanProcessor(SpanProcessor):
         attributes are warm), tell the observers about the notices."""
         for o in outputs:
             if type(o) is Release:
-                span = self._pending.pop(o.span_id, None)
-                if span is None:
+                held = self._pending.pop(o.span_id, None)
+                if held is None:
                     continue
+                span, attrs = held
                 route_key = o.route if o.route in self._routes else self._current
                 try:
-                    spans = self._materialize(span, o, self._routes[route_key])
+                    spans = materialize(span, attrs, o, self._routes[route_key])
                 except Exception:
                     self._log_failure(span.name)
                     spans = [span]
@@ -344,49 +333,6 @@ class LkOtelSpanProcessor(SpanProcessor):
                     sink.offer(spans)
                 except Exception:  # a sink must not raise; if it does, the others still get theirs
                     self._log_failure("sink")
-
-    def _materialize(
-        self, span: ReadableSpan, release: Release, route: _Route
-    ) -> list[ReadableSpan]:
-        attrs = _compat.span_attributes(span)
-        base = redact.strip_attributes(dict(attrs)) if route.redact else attrs
-        added = release.added
-        mapper = route.mapper
-        if not mapper.enabled:
-            mapped: dict[str, Any] | None = None
-        else:
-            mapped = mapper.static(span.name, base, added, release.is_root)
-            if mapped is None:
-                mapped = mapper(self._view(span, base, release, route.options))
-        if not added and not mapped and not route.redact:
-            out = span
-        else:
-            merged = {**base, **added, **mapped} if mapped else {**base, **added}
-            events = redact.strip_events(tuple(span.events)) if route.redact else None
-            out = _compat.copy_span(span, merged, events)
-        if not release.stages:
-            return [out]
-        mapper = route.mapper
-
-        def stage_mapping(name: str, added: dict[str, Any], start: int, end: int) -> dict[str, Any]:
-            return mapper.stage(name, added)
-
-        root, *children = release.stages
-        return [out, *waterfall.build(out, root, children, stage_mapping)]
-
-    @staticmethod
-    def _view(span: ReadableSpan, base: Any, release: Release, options: EnrichOptions) -> SpanView:
-        return SpanView(
-            name=span.name,
-            attributes=base,
-            added=release.added,
-            is_root=release.is_root,
-            start_ns=span.start_time or 0,
-            end_ns=span.end_time or 0,
-            service_name=_service_name(span),
-            session_id=release.session_id,
-            participant_identity=release.identity if options.allow_pii else None,
-        )
 
     def _notify(self, notice: Output) -> None:
         """Tell the observers; their failure must not cost any span its attributes."""
@@ -430,18 +376,8 @@ def _started(item: tuple[Any, ...]) -> SpanStarted:
     )
 
 
-def _ended(span: ReadableSpan) -> SpanEnded:
-    return SpanEnded(
-        span.context.span_id,
-        span.name,
-        span.start_time or 0,
-        span.end_time or 0,
-        _compat.span_attributes(span),
-    )
-
-
-def _service_name(span: ReadableSpan) -> str:
-    return str(span.resource.attributes.get(sc.SERVICE_NAME, span.name))
+def _ended(span_id: int, span: ReadableSpan, attributes: Mapping[str, Any]) -> SpanEnded:
+    return SpanEnded(span_id, span.name, span.start_time or 0, span.end_time or 0, attributes)
 
 
 def _identity(feed: SessionFeed) -> str | None:
@@ -458,81 +394,17 @@ def _job_session_id() -> str | None:
     return _compat.job_identity(job).get("job_id")
 
 
-# --- transitional: the composition root of main still hands SpanProcessors ----------------
+def build_span_pipeline(downstream: Sequence[SpanProcessor], options: EnrichOptions) -> Any:
+    """The processor ``setup_tracing()`` adds (see :mod:`.legacy`)."""
+    from .legacy import build_span_pipeline as build
+
+    return build(downstream, options)
 
 
-class ProcessorSink:
-    """A :class:`SpanSink` over an SDK ``SpanProcessor`` (e.g. a ``BatchSpanProcessor``)."""
+def __getattr__(name: str) -> Any:
+    # transitional: the SDK-processor adapters moved to .legacy; old imports keep working
+    if name in ("ProcessorSink", "LegacySpanPipeline"):
+        from . import legacy
 
-    def __init__(self, processor: SpanProcessor) -> None:
-        self.processor = processor
-
-    def offer(self, spans: Sequence[ReadableSpan]) -> None:
-        for span in spans:
-            self.processor.on_end(span)
-
-
-class _Listeners:
-    """The old listener lists, heard as one observer (until metrics/setup.py calls
-    ``add_observer``)."""
-
-    def __init__(self) -> None:
-        self.turn: list[Callable[..., None]] = []
-        self.user_turn: list[Callable[..., None]] = []
-        self.llm: list[Callable[..., None]] = []
-        self.tts: list[Callable[..., None]] = []
-
-    def on_turn(self, turn: Any) -> None:
-        for f in self.turn:
-            f(turn)
-
-    def on_user_turn(self, stt: float, agent: str | None) -> None:
-        for f in self.user_turn:
-            f(stt, agent)
-
-    def on_llm(self, call: Any, agent: str | None) -> None:
-        for f in self.llm:
-            f(call, agent)
-
-    def on_tts(self, call: Any, agent: str | None) -> None:
-        for f in self.tts:
-            f(call, agent)
-
-
-class LegacySpanPipeline(LkOtelSpanProcessor):
-    """``LkOtelSpanProcessor`` over SDK processors: flushes and shuts them down too."""
-
-    def __init__(self, downstream: Sequence[SpanProcessor], options: EnrichOptions) -> None:
-        self._downstream = tuple(downstream)
-        self._listeners = _Listeners()
-        super().__init__(
-            [ProcessorSink(p) for p in downstream],
-            options,
-            schedule_delay=0.05,
-            observers=[self._listeners],
-        )
-        self.turn_listeners = self._listeners.turn
-        self.user_turn_listeners = self._listeners.user_turn
-        self.llm_listeners = self._listeners.llm
-        self.tts_listeners = self._listeners.tts
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        ok = super().force_flush(timeout_millis)
-        return all([p.force_flush(timeout_millis) for p in self._downstream]) and ok
-
-    def shutdown(self) -> None:
-        super().shutdown()
-        for p in self._downstream:
-            p.shutdown()
-
-
-def build_span_pipeline(
-    downstream: Sequence[SpanProcessor], options: EnrichOptions
-) -> LegacySpanPipeline:
-    """The processor ``setup_tracing()`` adds to its provider; also instruments AgentSession."""
-    from .instrumentor import LiveKitAgentsInstrumentor
-
-    instrumentor = LiveKitAgentsInstrumentor()
-    if not instrumentor.is_instrumented_by_opentelemetry:
-        instrumentor.instrument()
-    return LegacySpanPipeline(downstream, options)
+        return getattr(legacy, name)
+    raise AttributeError(name)
