@@ -138,8 +138,25 @@ def stt_usage(attrs: Mapping[str, Any], added: Mapping[str, Any]) -> SttUsage | 
     )
 
 
+# the only spans usage() / content() read (mappings.BackendMapper caches every other
+# span's keys per name): a name they handle must be in these sets, or it is never read
+USAGE_SPAN_NAMES = frozenset({sc.SPAN_LLM_REQUEST, sc.SPAN_TTS_REQUEST, sc.SPAN_USER_TURN})
+CONTENT_SPAN_NAMES = frozenset(
+    {
+        *sc.TURN_SPAN_NAMES,
+        sc.SPAN_USER_TURN,
+        sc.SPAN_LLM_NODE,
+        sc.SPAN_TTS_REQUEST,
+        sc.SPAN_FUNCTION_TOOL,
+        sc.SPAN_AGENT_SESSION,
+    }
+)
+
+
 def usage(span: SpanView) -> Usage | None:
     """The usage of the one model call ``span`` stands for, if any."""
+    if span.name not in USAGE_SPAN_NAMES:
+        return None
     if span.name == sc.SPAN_LLM_REQUEST:
         return llm_usage(span.attributes)
     if span.name == sc.SPAN_TTS_REQUEST:
@@ -168,6 +185,8 @@ def content(span: SpanView) -> tuple[str | None, str | None]:
     Content: call it only when PII is allowed.
     """
     a, name = span.attributes, span.name
+    if name not in CONTENT_SPAN_NAMES:
+        return None, None
     if name in sc.TURN_SPAN_NAMES:
         return _text(a, sc.LK_USER_INPUT_KEYS), _text(a, sc.LK_RESPONSE_TEXT_KEYS)
     if name == sc.SPAN_USER_TURN:

@@ -102,18 +102,6 @@ def backend_attributes(options: EnrichOptions, span: SpanView) -> dict[str, Any]
     return out
 
 
-# spans whose mapping reads more than their name: usage, content, the session's user keys
-_USAGE_NAMES = frozenset({sc.SPAN_LLM_REQUEST, sc.SPAN_TTS_REQUEST, sc.SPAN_USER_TURN})
-_CONTENT_NAMES = frozenset(
-    {
-        *sc.TURN_SPAN_NAMES,
-        sc.SPAN_USER_TURN,
-        sc.SPAN_LLM_NODE,
-        sc.SPAN_TTS_REQUEST,
-        sc.SPAN_FUNCTION_TOOL,
-        sc.SPAN_AGENT_SESSION,
-    }
-)
 # names every backend types by name alone (no model-key guess)
 _TYPED_NAMES = (
     frozenset(map_langfuse.TYPE_BY_NAME)
@@ -131,8 +119,10 @@ class BackendMapper:
     def __init__(self, options: EnrichOptions) -> None:
         self.options = options
         self.enabled = options.langfuse or options.openinference or options.mlflow
-        self._skip = _USAGE_NAMES | (_CONTENT_NAMES if options.allow_pii else frozenset())
-        self._skip |= {sc.SPAN_AGENT_SESSION}
+        # spans whose keys read more than their name: usage, content, the session's user
+        self._skip = map_facts.USAGE_SPAN_NAMES | {sc.SPAN_AGENT_SESSION}
+        if options.allow_pii:
+            self._skip |= map_facts.CONTENT_SPAN_NAMES
         self._static: dict[Hashable, dict[str, Any]] = {}
         self._stages: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
 
