@@ -124,7 +124,7 @@ class BackendMapper:
         if options.allow_pii:
             self._skip |= map_facts.CONTENT_SPAN_NAMES
         self._static: dict[Hashable, dict[str, Any]] = {}
-        self._stages: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+        self._stages: dict[tuple[str, tuple[tuple[str, type], ...]], dict[str, Any]] = {}
 
     def static(
         self, name: str, attributes: Mapping[str, Any], added: Mapping[str, Any], is_root: bool
@@ -153,7 +153,7 @@ class BackendMapper:
         """
         if not self.enabled:
             return {}
-        key = (name, tuple(added))
+        key = (name, tuple((k, type(v)) for k, v in added.items()))  # which are copied
         template = self._stages.get(key)
         if template is None:
             view = SpanView(name, {}, added, False, 0, 0, "")
