@@ -18,8 +18,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from opentelemetry.context import Context
@@ -27,7 +26,6 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from .. import _compat
 from .. import semconv as sc
-from ..enrich import mappings, redact, waterfall
 from ..enrich.correlator import TurnCorrelator
 from ..enrich.observer import EnrichmentObserver
 from ..enrich.options import EnrichOptions
@@ -43,10 +41,10 @@ from ..enrich.records import (
     TurnDone,
     UserTurnDone,
 )
-from ..enrich.view import SpanView
 from ..export.sink import SpanSink
 from .feed import SessionFeed, subscribe_stream, unsubscribe_stream
 from .instrumentor import CURRENT_FEED
+from .materialize import Route, materialize
 
 logger = logging.getLogger("lk_otel")
 
@@ -55,21 +53,6 @@ MAX_QUEUED = 65536  # records waiting for the worker; beyond it spans go out une
 _WAKE_AT = 1024  # queued records that wake the worker before its delay
 _YIELD_AFTER = 0.0005  # s of work between GIL hand-backs to livekit's thread
 SHUTDOWN_TIMEOUT = 5.0
-
-
-@dataclass
-class _Route:
-    """Where the spans of sessions started under one configuration go."""
-
-    sinks: tuple[SpanSink, ...]
-    options: EnrichOptions
-    on_released: Callable[[], None] | None = None
-    deadline: float = 0.0
-    redact: bool = field(init=False)
-
-    def __post_init__(self) -> None:
-        # livekit 1.2 cannot strip content itself (no allow_pii): lk_otel does, on the copy
-        self.redact = not self.options.allow_pii and not _compat.livekit_profile().strips_pii
 
 
 class LkOtelSpanProcessor(SpanProcessor):
@@ -89,13 +72,15 @@ class LkOtelSpanProcessor(SpanProcessor):
         self._delay = schedule_delay
         self._observers: tuple[EnrichmentObserver, ...] = tuple(observers)
         self._feeds: dict[int, SessionFeed] = {}  # agent_session span id -> its feed
-        self._routes: dict[int, _Route] = {0: _Route(tuple(sinks), options)}
+        self._routes: dict[int, Route] = {0: Route(tuple(sinks), options)}
         self._current = 0
         self._retiring: list[int] = []
         self._correlator = TurnCorrelator(
             profile or _compat.livekit_profile(), route=0, prices=options.prices
         )
-        self._pending: dict[int, ReadableSpan] = {}  # ended spans the correlator holds
+        # ended spans the correlator holds, with their attributes
+        self._pending: dict[int, tuple[ReadableSpan, Mapping[str, Any]]] = {}
+        self._batches: dict[int, list[ReadableSpan]] = {}  # route -> spans ready to offer
         self._closed = False
         self._failed_once = False
         self._nonfinite_logged = False
@@ -171,7 +156,7 @@ class LkOtelSpanProcessor(SpanProcessor):
         ``handover_overdue`` and a warning is logged once); then ``on_released()`` is called
         once, on the worker thread.
         """
-        route = _Route(tuple(sinks), options, on_released, handover_timeout)
+        route = Route(tuple(sinks), options, on_released, handover_timeout)
         self._queue.append((_ROUTE, route))
         self._wake.set()
 
@@ -227,43 +212,47 @@ class LkOtelSpanProcessor(SpanProcessor):
 
     def _drain(self) -> None:
         queue, correlator = self._queue, self._correlator
-        out: list[Output] = []
+        emit = self._emit
         handled = 0
+        pending = self._pending
         clock = time.perf_counter
         last_yield = clock()
+        now = time.monotonic()  # refreshed at every GIL hand-back check (<= 16 records)
         while queue:
             item = queue.popleft()
             kind = item[0]
             try:
                 if kind == _END:
                     span = item[1]
-                    self._pending[span.context.span_id] = span
-                    out += correlator.end(_ended(span), time.monotonic())
+                    sid = span.context.span_id
+                    attrs = _compat.span_attributes(span)
+                    pending[sid] = (span, attrs)
+                    emit(correlator.end(_ended(sid, span, attrs), now))
                 elif kind == _START:
                     correlator.start(_started(item))
                 elif kind == _FEED:
-                    out += correlator.feed(item[1], time.monotonic())
+                    emit(correlator.feed(item[1], now))
                 elif kind == _ROUTE:
-                    self._deliver(out)
-                    out = []
+                    self._offer()
                     self._switch(item[1])
                 elif kind == _FLUSH:
-                    out += correlator.release_all()
-                    self._deliver(out)
-                    out = []
+                    emit(correlator.release_all())
+                    self._offer()
                     item[1].set()
             except Exception:
                 self._log_failure(getattr(item[1], "name", "event") if len(item) > 1 else "?")
                 if kind == _END:  # the span goes out as it is
-                    out.append(Release(item[1].context.span_id, {}, self._current))
+                    emit([Release(item[1].context.span_id, {}, self._current)])
             handled += 1
-            if not handled & 15 and clock() - last_yield > _YIELD_AFTER:
-                # hand the GIL back now rather than at the 5 ms switch interval: livekit's
-                # event loop must not wait on the enrichment
-                time.sleep(0)
-                last_yield = clock()
-        out += correlator.expire(time.monotonic())
-        self._deliver(out)
+            if not handled & 15:
+                now = time.monotonic()
+                if clock() - last_yield > _YIELD_AFTER:
+                    # hand the GIL back now rather than at the 5 ms switch interval: livekit's
+                    # event loop must not wait on the enrichment
+                    time.sleep(0)
+                    last_yield = clock()
+        emit(correlator.expire(time.monotonic()))
+        self._offer()
         self._retire()
         if correlator.tally.nonfinite and not self._nonfinite_logged:
             self._nonfinite_logged = True
@@ -272,7 +261,7 @@ class LkOtelSpanProcessor(SpanProcessor):
                 "it was left out of every lk_otel attribute and total (logged once)"
             )
 
-    def _switch(self, route: _Route) -> None:
+    def _switch(self, route: Route) -> None:
         new = max(self._routes) + 1
         timeout = route.deadline
         route.deadline = time.monotonic() + timeout
@@ -312,69 +301,38 @@ class LkOtelSpanProcessor(SpanProcessor):
                 except Exception:
                     self._log_failure("on_released")
 
-    def _deliver(self, outputs: list[Output]) -> None:
-        if not outputs:
-            return
-        batches: dict[int, list[ReadableSpan]] = {}
+    def _emit(self, outputs: list[Output]) -> None:
+        """Materialise released spans into the batches (right away, while the span's
+        attributes are warm), tell the observers about the notices."""
         for o in outputs:
-            if isinstance(o, Release):
-                span = self._pending.pop(o.span_id, None)
-                if span is None:
+            if type(o) is Release:
+                held = self._pending.pop(o.span_id, None)
+                if held is None:
                     continue
+                span, attrs = held
                 route_key = o.route if o.route in self._routes else self._current
                 try:
-                    spans = self._materialize(span, o, self._routes[route_key])
+                    spans = materialize(span, attrs, o, self._routes[route_key])
                 except Exception:
                     self._log_failure(span.name)
                     spans = [span]
-                batches.setdefault(route_key, []).extend(spans)
+                batch = self._batches.get(route_key)
+                if batch is None:
+                    self._batches[route_key] = spans
+                else:
+                    batch += spans
             else:
                 self._notify(o)
+
+    def _offer(self) -> None:
+        """Offer the batches built so far to their routes' sinks."""
+        batches, self._batches = self._batches, {}
         for key, spans in batches.items():
             for sink in self._routes[key].sinks:
                 try:
                     sink.offer(spans)
                 except Exception:  # a sink must not raise; if it does, the others still get theirs
                     self._log_failure("sink")
-
-    def _materialize(
-        self, span: ReadableSpan, release: Release, route: _Route
-    ) -> list[ReadableSpan]:
-        options = route.options
-        if release.content and options.allow_pii:
-            release.added = {**release.added, **release.content}
-        attrs = _compat.span_attributes(span)
-        base = redact.strip_attributes(dict(attrs)) if route.redact else attrs
-        service = str(span.resource.attributes.get(sc.SERVICE_NAME, span.name))
-        view = SpanView(
-            name=span.name,
-            attributes=base,
-            added=release.added,
-            is_root=release.is_root,
-            start_ns=span.start_time or 0,
-            end_ns=span.end_time or 0,
-            service_name=service,
-            session_id=release.session_id,
-            participant_identity=release.identity if options.allow_pii else None,
-        )
-        mapped = _within(mappings.backend_attributes(options, view), options.value_length_limit)
-        if not release.added and not mapped and not route.redact:
-            out = span
-        else:
-            merged = dict(base)
-            merged.update(release.added)
-            merged.update(mapped)
-            events = redact.strip_events(tuple(span.events)) if route.redact else None
-            out = _compat.copy_span(span, merged, events)
-        if not release.stages:
-            return [out]
-
-        def stage_mapping(name: str, added: dict[str, Any], start: int, end: int) -> dict[str, Any]:
-            stage = SpanView(name, {}, added, False, start, end, service, release.session_id)
-            return mappings.backend_attributes(options, stage)
-
-        root, *children = release.stages
-        return [out, *waterfall.build(out, root, children, stage_mapping)]
 
     def _notify(self, notice: Output) -> None:
         """Tell the observers; their failure must not cost any span its attributes."""
@@ -418,14 +376,8 @@ def _started(item: tuple[Any, ...]) -> SpanStarted:
     )
 
 
-def _ended(span: ReadableSpan) -> SpanEnded:
-    return SpanEnded(
-        span.context.span_id,
-        span.name,
-        span.start_time or 0,
-        span.end_time or 0,
-        _compat.span_attributes(span),
-    )
+def _ended(span_id: int, span: ReadableSpan, attributes: Mapping[str, Any]) -> SpanEnded:
+    return SpanEnded(span_id, span.name, span.start_time or 0, span.end_time or 0, attributes)
 
 
 def _identity(feed: SessionFeed) -> str | None:
@@ -440,17 +392,3 @@ def _job_session_id() -> str | None:
     if job is None:
         return None
     return _compat.job_identity(job).get("job_id")
-
-
-# --- transitional: the composition root of main still hands SpanProcessors ----------------
-
-
-def _within(mapped: dict[str, Any], limit: int | None) -> dict[str, Any]:
-    """Mapping values cut to the provider's attribute length limit (a copy of a long tool
-    result, JSON-encoded for MLflow, would otherwise pass it: the SDK cuts at set time)."""
-    if limit is None:
-        return mapped
-    for key, value in mapped.items():
-        if isinstance(value, str) and len(value) > limit:
-            mapped[key] = value[:limit]
-    return mapped

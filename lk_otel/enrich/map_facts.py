@@ -8,7 +8,6 @@ scalar ``lk_otel.*`` figures. Each backend module turns these into its own keys.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,8 +15,11 @@ from typing import Any
 from .. import semconv as sc
 from . import realtime
 from .cost import PriceTable
+from .extract import json_object as _json
 from .view import SpanView
 
+_NUMBER = (int, float)  # tuples: isinstance with a union type is ~5x slower
+_SCALAR = (int, float, str)
 MODEL_KEYS = (sc.GEN_AI_REQUEST_MODEL, sc.GEN_AI_RESPONSE_MODEL, "llm.model_name", "model")
 
 
@@ -95,18 +97,8 @@ class SpanFacts:
     figures: Mapping[str, Any] | None = None
 
 
-def _json(value: Any) -> dict[str, Any]:
-    if not isinstance(value, str):
-        return {}
-    try:
-        parsed = json.loads(value)
-    except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
-
-
 def _int(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, _NUMBER):
         return None
     return int(value)
 
@@ -159,15 +151,15 @@ def tts_usage(attrs: Mapping[str, Any]) -> TtsUsage | None:
         provider=attrs.get(sc.GEN_AI_PROVIDER_NAME) or meta.get("model_provider"),
         model=attrs.get(sc.GEN_AI_REQUEST_MODEL) or meta.get("model_name"),
         characters=characters,
-        audio_seconds=float(audio) if isinstance(audio, int | float) else 0.0,
-        ttfb=float(ttfb) if isinstance(ttfb, int | float) and ttfb >= 0 else None,
+        audio_seconds=float(audio) if isinstance(audio, _NUMBER) else 0.0,
+        ttfb=float(ttfb) if isinstance(ttfb, _NUMBER) and ttfb >= 0 else None,
     )
 
 
 def stt_usage(attrs: Mapping[str, Any], added: Mapping[str, Any]) -> SttUsage | None:
     """A ``user_turn``'s STT audio seconds (from the enrichment); None when nothing was heard."""
     seconds = added.get(sc.USER_STT_AUDIO_DURATION)
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds <= 0:
+    if isinstance(seconds, bool) or not isinstance(seconds, _NUMBER) or seconds <= 0:
         return None
     return SttUsage(
         provider=attrs.get(sc.GEN_AI_PROVIDER_NAME) or added.get(sc.USER_STT_PROVIDER),
@@ -203,8 +195,28 @@ def realtime_usage(attrs: Mapping[str, Any]) -> RealtimeUsage | None:
     )
 
 
+# the only spans usage() / content() read (mappings.BackendMapper caches every other
+# span's keys per name): a name they handle must be in these sets, or it is never read
+USAGE_SPAN_NAMES = frozenset(
+    {sc.SPAN_LLM_REQUEST, sc.SPAN_TTS_REQUEST, sc.SPAN_USER_TURN, *_REALTIME_RESPONSE_SPANS}
+)
+CONTENT_SPAN_NAMES = frozenset(
+    {
+        *sc.TURN_SPAN_NAMES,
+        sc.SPAN_USER_TURN,
+        sc.SPAN_LLM_NODE,
+        sc.SPAN_TTS_REQUEST,
+        sc.SPAN_FUNCTION_TOOL,
+        sc.SPAN_AGENT_SESSION,
+        sc.SPAN_REALTIME_ASSISTANT_TURN,
+    }
+)
+
+
 def usage(span: SpanView) -> Usage | None:
     """The usage of the one model call ``span`` stands for, if any."""
+    if span.name not in USAGE_SPAN_NAMES:
+        return None
     if span.name in _REALTIME_RESPONSE_SPANS:
         return realtime_usage(span.attributes)
     if span.name == sc.SPAN_LLM_REQUEST:
@@ -247,6 +259,8 @@ def content(span: SpanView) -> tuple[str | None, str | None]:
     Content: call it only when PII is allowed.
     """
     a, name = span.attributes, span.name
+    if name not in CONTENT_SPAN_NAMES:
+        return None, None
     if name in sc.TURN_SPAN_NAMES:
         return _text(a, sc.LK_USER_INPUT_KEYS), _text(a, sc.LK_RESPONSE_TEXT_KEYS)
     if name == sc.SPAN_USER_TURN:
@@ -270,8 +284,15 @@ def figures(added: Mapping[str, Any]) -> dict[str, Any]:
     return {
         k: v
         for k, v in added.items()
-        if isinstance(v, int | float | str) and k != sc.SESSION_USAGE and "pii" not in k.split(".")
+        if isinstance(v, _SCALAR) and k != sc.SESSION_USAGE and not _has_pii_part(k)
     }
+
+
+def _has_pii_part(key: str) -> bool:
+    """``"pii" in key.split(".")``, without building the list."""
+    return "pii" in key and (
+        key == "pii" or key.startswith("pii.") or key.endswith(".pii") or ".pii." in key
+    )
 
 
 def facts(span: SpanView, *, allow_pii: bool, prices: PriceTable | None) -> SpanFacts:

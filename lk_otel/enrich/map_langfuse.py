@@ -19,7 +19,7 @@ from .map_facts import LlmUsage, RealtimeUsage, SpanFacts, SttUsage, TtsUsage, h
 from .view import SpanView
 
 SPAN, GENERATION, AGENT, TOOL, CHAIN = "span", "generation", "agent", "tool", "chain"
-_BY_NAME = {
+TYPE_BY_NAME = {
     sc.SPAN_AGENT_SESSION: CHAIN,
     sc.SPAN_AGENT_TURN: AGENT,
     sc.SPAN_ASSISTANT_TURN: AGENT,  # 1.2's turn is in none of Langfuse's livekit rules
@@ -48,7 +48,7 @@ def observation_type(span: SpanView, facts: SpanFacts) -> str | None:
         return SPAN
     if facts.usage is not None:
         return GENERATION
-    if (kind := _BY_NAME.get(span.name)) is not None:
+    if (kind := TYPE_BY_NAME.get(span.name)) is not None:
         return kind
     a = span.attributes
     if has_model(a) or a.get(sc.GEN_AI_OPERATION_NAME) in _GUESSED_OPERATIONS:

@@ -34,6 +34,8 @@ TYPE_BY_NAME = {
     sc.SPAN_REALTIME_ASSISTANT_TURN: LLM,  # 1.2: the realtime turn is its response's span
 }
 
+_ENCODED_TYPES = {kind: json.dumps(kind) for kind in (LLM, AGENT, TOOL, CHAIN, UNKNOWN)}
+
 
 def span_type(span: SpanView) -> str | None:
     """``mlflow.spanType`` (unencoded), or None where MLflow's own guess is right."""
@@ -45,13 +47,18 @@ def span_type(span: SpanView) -> str | None:
     return kind
 
 
+_OPENERS = ("{", "[")
+
+
 def _encoded(text: str) -> str:
     """A value as MLflow stores it: JSON. Text that already is a JSON object/list stays."""
-    try:
-        if isinstance(json.loads(text), dict | list):
-            return text
-    except ValueError:
-        pass
+    # only text that starts (after JSON whitespace) with { or [ can parse to an object/list
+    if text.lstrip(" \t\n\r")[:1] in _OPENERS:
+        try:
+            if isinstance(json.loads(text), (dict, list)):
+                return text
+        except ValueError:
+            pass
     return json.dumps(text, ensure_ascii=False)
 
 
@@ -59,7 +66,7 @@ def span_attributes(span: SpanView, facts: SpanFacts) -> dict[str, Any]:
     """Every MLflow key for ``span``."""
     out: dict[str, Any] = {}
     if (kind := span_type(span)) is not None:
-        out[sc.MLFLOW_SPAN_TYPE] = json.dumps(kind)
+        out[sc.MLFLOW_SPAN_TYPE] = _ENCODED_TYPES.get(kind) or json.dumps(kind)
     if facts.input is not None:
         out[sc.MLFLOW_SPAN_INPUTS] = _encoded(facts.input)
     if facts.output is not None:

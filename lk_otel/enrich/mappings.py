@@ -7,6 +7,7 @@ The smaller functions below are the session/user keys, and what the older pipeli
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 from .. import semconv as sc
@@ -99,3 +100,75 @@ def backend_attributes(options: EnrichOptions, span: SpanView) -> dict[str, Any]
     if span.name == sc.SPAN_AGENT_SESSION:
         out.update(user_attributes(options, span.participant_identity))
     return out
+
+
+# names every backend types by name alone (no model-key guess)
+_TYPED_NAMES = (
+    frozenset(map_langfuse.TYPE_BY_NAME)
+    & frozenset(map_openinference.KIND_BY_NAME)
+    & frozenset(map_mlflow.TYPE_BY_NAME)
+)
+
+
+class BackendMapper:
+    """``backend_attributes`` for one configuration, computed once per span name for the
+    spans whose keys depend on nothing else (no ``lk_otel.*`` added, not a root, no usage,
+    no content read): most of a call's spans. Same keys and values as ``backend_attributes``.
+    """
+
+    def __init__(self, options: EnrichOptions) -> None:
+        self.options = options
+        self.enabled = options.langfuse or options.openinference or options.mlflow
+        # spans whose keys read more than their name: usage, content, the session's user
+        self._skip = map_facts.USAGE_SPAN_NAMES | {sc.SPAN_AGENT_SESSION}
+        if options.allow_pii:
+            self._skip |= map_facts.CONTENT_SPAN_NAMES
+        self._static: dict[Hashable, dict[str, Any]] = {}
+        self._stages: dict[tuple[str, tuple[tuple[str, type], ...]], dict[str, Any]] = {}
+
+    def static(
+        self, name: str, attributes: Mapping[str, Any], added: Mapping[str, Any], is_root: bool
+    ) -> dict[str, Any] | None:
+        """The span's keys if they depend on its name alone (read-only, shared), else None."""
+        if added or is_root or name in self._skip:
+            return None
+        if name in _TYPED_NAMES:
+            key: Hashable = name
+        else:
+            op = attributes.get(sc.GEN_AI_OPERATION_NAME)
+            if op is not None and not isinstance(op, str):
+                return None
+            key = (name, map_facts.has_model(attributes), op)
+        hit = self._static.get(key)
+        if hit is None:
+            view = SpanView(name, attributes, {}, False, 0, 0, "")
+            hit = self._static[key] = backend_attributes(self.options, view)
+        return hit
+
+    def stage(self, name: str, added: Mapping[str, Any]) -> dict[str, Any]:
+        """The keys of a waterfall stage span (``added``: its ``lk_otel.stage.*`` figures).
+
+        A stage span's keys depend on its name, and on its figures only through Langfuse's
+        metadata copies of them: computed once per name, the copies filled in per span.
+        """
+        if not self.enabled:
+            return {}
+        key = (name, tuple((k, type(v)) for k, v in added.items()))  # which are copied
+        template = self._stages.get(key)
+        if template is None:
+            view = SpanView(name, {}, added, False, 0, 0, "")
+            template = self._stages[key] = backend_attributes(self.options, view)
+            return dict(template)
+        out = dict(template)
+        prefix = sc.LANGFUSE_OBSERVATION_METADATA
+        for k, v in added.items():
+            if prefix + k in out:
+                out[prefix + k] = v
+        return out
+
+    def __call__(self, span: SpanView) -> dict[str, Any]:
+        """Every backend-mapping key for ``span`` (``backend_attributes``)."""
+        if not self.enabled:
+            return {}
+        hit = self.static(span.name, span.attributes, span.added, span.is_root)
+        return dict(hit) if hit is not None else backend_attributes(self.options, span)
