@@ -459,19 +459,21 @@ class TurnCorrelator:
         the session); otherwise the (logical) turn is summarised now."""
         out: list[Output] = []
         ran_tools = turn.tool_calls > 0
-        chain = self._turns.get(turn.follow_up_of) if turn.follow_up_of is not None else None
-        if chain is not None and follow_up.continues(chain, turn.root_attributes):
-            follow_up.merge(chain, self._turns.pop(sid), turn.root_attributes, sid)
-            attrs = follow_up.follow_up_attributes(chain, state.session_id)
-            out.append(self._release(sid, self._open.pop(sid), state, dict(attrs)))
-            sid, turn = turn.follow_up_of, chain  # type: ignore[assignment]
+        of = turn.follow_up_of
+        chain = self._turns.get(of) if of is not None else None
+        attrs = turn.root_attributes
+        if of is not None and chain is not None and follow_up.continues(chain, attrs):
+            follow_up.merge(chain, self._turns.pop(sid), attrs, sid)
+            added = dict(follow_up.follow_up_attributes(chain, state.session_id))
+            out.append(self._release(sid, self._open.pop(sid), state, added))
+            sid, turn = of, chain
         else:
-            if chain is not None:  # the turn that waited got no follow-up: it ends alone
-                out += self._finish_turn(turn.follow_up_of, state)  # type: ignore[arg-type]
-            if turn.follow_up_of is not None:  # and this one is a turn of its own
+            if of is not None and chain is not None:  # the turn that waited got no follow-up
+                out += self._finish_turn(of, state)
+            if of is not None:  # and this one is a turn of its own
                 state.turns_started += 1
                 turn.index, turn.follow_up_of = state.turns_started, None
-            turn.generations.append(turn.root_attributes)
+            turn.generations.append(attrs)
             turn.generation_spans.append(sid)
         if ran_tools:
             state.follow_up_root = sid
