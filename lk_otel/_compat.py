@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any, Literal
 
@@ -587,8 +587,11 @@ class LivekitProfile:
     turn_span_name: str  # "agent_turn" (>= 1.3) or "assistant_turn" (1.2)
     eou_after_user_turn: bool  # EOUMetrics arrive after user_turn ended (1.2): hold it
     nested_follow_up_turns: bool  # a tool follow-up is a nested turn outliving its parent (1.2)
-    session_usage: bool  # AgentSession.usage / session_usage_updated exist (1.8)
+    session_usage: bool  # AgentSession.usage / session_usage_updated exist (1.5+)
     strips_pii: bool  # set_tracer_provider takes allow_pii: livekit strips content itself
+    # a tool follow-up is a sibling turn span continuing the first (1.3-1.7); defaulted so
+    # that profiles recorded before it load unchanged
+    sibling_follow_up_turns: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as a JSON-ready dict (stored with recorded span streams)."""
@@ -597,13 +600,27 @@ class LivekitProfile:
 
 @cache
 def livekit_profile() -> LivekitProfile:
-    """The installed release's profile."""
-    turn = agent_turn_span_name()
-    old = turn == "assistant_turn"
-    return LivekitProfile(
-        turn_span_name=turn,
-        eou_after_user_turn=not has_session_usage(),
-        nested_follow_up_turns=old,
+    """The installed release's profile (what the public API shows, the rest from its facts)."""
+    return replace(
+        profile_for(release_facts()),
+        turn_span_name=agent_turn_span_name(),
         session_usage=has_session_usage(),
         strips_pii=set_tracer_provider_accepts_allow_pii(),
+    )
+
+
+def profile_for(facts: ReleaseFacts) -> LivekitProfile:
+    """The correlator profile of a release, from its facts.
+
+    A user turn is held for late EOU metrics only where its span does not carry livekit's
+    end-of-turn delay itself (1.2 names it ``lk.end_of_utterance_delay`` and reports the
+    turn's EOU metrics after the span ended; 1.3+ sets ``lk.end_of_turn_delay`` on it).
+    """
+    return LivekitProfile(
+        turn_span_name=facts.turn_span,
+        eou_after_user_turn=_LATENCY_EOT not in facts.user_turn_latency_keys,
+        nested_follow_up_turns=facts.follow_up == "nested_turn",
+        session_usage=facts.session_usage,
+        strips_pii=facts.allow_pii_arg,
+        sibling_follow_up_turns=facts.follow_up == "sibling_turn",
     )

@@ -326,3 +326,8 @@ INTERRUPTION_RESUMED = "lk_otel.interruption.resumed"
 # --- issue 14: livekit keys that differ between releases (see lk_otel._compat.RELEASES) ---
 LK_PARENT_GENERATION_ID = "lk.parent_generation_id"  # a 1.3-1.7 tool follow-up agent_turn
 LK_TRANSCRIPT_CONFIDENCE = "lk.transcript_confidence"  # user_turn that heard the user
+
+# --- issue 14 (lkmid): livekit 1.3-1.7 tool follow-ups, traced as sibling turn spans ---
+TURN_FOLLOW_UPS = "lk_otel.turn.follow_ups"  # on the turn: sibling follow-up spans merged in
+TURN_FOLLOW_UP_OF = "lk_otel.turn.follow_up_of"  # on a follow-up: the turn's lk_otel.turn.index
+TURN_FOLLOW_UP_INDEX = "lk_otel.turn.follow_up_index"  # on a follow-up: 1-based, in order

@@ -89,3 +89,29 @@ def test_parent_generation_and_message_e2e_latency() -> None:
     assert _compat.message_e2e_latency(Item({"llm_node_ttft": 0.2})) is None
     assert _compat.message_e2e_latency(Item(None)) is None
     assert _compat.message_e2e_latency(object()) is None
+
+
+def test_the_correlator_profile_of_each_release_follows_its_facts() -> None:
+    """Sibling follow-ups on 1.3-1.7, nested on 1.2; user turns held for late EOU metrics
+    only on 1.2 (1.3+ put the end-of-turn delay on user_turn)."""
+    got = {
+        r.tested: (
+            p.nested_follow_up_turns,
+            p.sibling_follow_up_turns,
+            p.eou_after_user_turn,
+            p.turn_span_name,
+        )
+        for r in _compat.RELEASES
+        for p in [_compat.profile_for(r)]
+    }
+    sibling = (False, True, False, "agent_turn")
+    assert got == {
+        "1.2.18": (True, False, True, "assistant_turn"),
+        "1.3.12": sibling,
+        "1.4.6": sibling,
+        "1.5.17": sibling,
+        "1.6.10": sibling,
+        "1.7.1": sibling,
+        "1.8.9": (False, False, False, "agent_turn"),
+    }
+    assert _compat.livekit_profile() == _compat.profile_for(_compat.release_facts())

@@ -18,6 +18,7 @@ from lk_otel.enrich.records import (
     EouReported,
     EouTiming,
     LlmDone,
+    MessageE2e,
     Output,
     Release,
     SpanEnded,
@@ -71,7 +72,13 @@ class Recorded:
 
 
 @pytest.fixture(
-    scope="module", params=["default_call_lk1.8.9.jsonl", "default_call_lk1.2.18.jsonl"]
+    scope="module",
+    params=[
+        "default_call_lk1.8.9.jsonl",
+        "default_call_lk1.2.18.jsonl",
+        "default_call_lk1.3.12.jsonl",  # e2e in message metrics, sibling follow-ups
+        "default_call_lk1.6.10.jsonl",  # e2e on the follow-up turn span, sibling follow-ups
+    ],
 )
 def rec(request: pytest.FixtureRequest) -> Recorded:
     return Recorded(request.param)
@@ -87,7 +94,7 @@ def test_turn_kinds_and_counts(rec: Recorded) -> None:
     got = [
         (t.added[sc.TURN_INDEX], t.added[sc.TURN_KIND], t.added[sc.TURN_LLM_CALLS]) for t in turns
     ]
-    if rec.profile.session_usage:  # 1.8: the greeting is said, in its own agent_turn
+    if rec.profile.turn_span_name == "agent_turn":  # 1.3+: the greeting has its own turn
         assert got == [
             (1, "greeting", 0),
             (2, "reply", 2),
@@ -96,6 +103,7 @@ def test_turn_kinds_and_counts(rec: Recorded) -> None:
             (5, "reply", 1),
         ]
     else:  # 1.2: say() makes no turn span; tool follow-ups are nested turns, folded in
+        # (1.3-1.7: sibling turns, folded in too)
         assert got == [(1, "reply", 2), (2, "reply", 1), (3, "reply", 2), (4, "reply", 1)]
     assert [t.added[sc.TURN_TOOL_CALLS] for t in turns if t.added[sc.TURN_KIND] == "reply"] == [
         1,
@@ -132,6 +140,36 @@ def test_turn_latencies_are_livekits_own_values(rec: Recorded) -> None:
         )
         root = t.stages[0]
         assert root[2] - root[1] == int(t.added[sc.TURN_E2E_LATENCY] * 1e9)
+
+
+def test_every_reply_has_livekits_e2e_from_the_generation_that_has_it(rec: Recorded) -> None:
+    """1.3-1.7: e2e is on the follow-up's span (1.5+) or its assistant message (1.3, 1.4),
+    a sibling follow-up names the turn it continues and carries no turn figures."""
+    turn_name = rec.profile.turn_span_name
+    raw = {r.span_id: r.attributes for r in rec.raw(turn_name)}
+    messages = {r.turn_span_id: r.e2e_latency for r in rec.records if isinstance(r, MessageE2e)}
+    follow_ups = [t for t in rec.released(turn_name) if sc.TURN_FOLLOW_UP_OF in t.added]
+    replies = [t for t in rec.turns() if t.added[sc.TURN_KIND] == "reply"]
+    assert len(follow_ups) == (2 if rec.profile.sibling_follow_up_turns else 0)
+    by_index = {t.added[sc.TURN_INDEX]: t for t in rec.turns()}
+    for f in follow_ups:
+        root = by_index[f.added[sc.TURN_FOLLOW_UP_OF]]
+        assert raw[f.span_id][sc.LK_PARENT_GENERATION_ID] == raw[root.span_id][sc.LK_GENERATION_ID]
+        assert f.added[sc.TURN_FOLLOW_UP_INDEX] == 1 and root.added[sc.TURN_FOLLOW_UPS] == 1
+        assert not {k for k in f.added if k.startswith("lk_otel.turn.")} - {
+            sc.TURN_FOLLOW_UP_OF,
+            sc.TURN_FOLLOW_UP_INDEX,
+        }
+        assert f.stages == ()
+    for t in replies:
+        chain = [t.span_id] + [
+            f.span_id for f in follow_ups if f.added[sc.TURN_FOLLOW_UP_OF] == t.added[sc.TURN_INDEX]
+        ]
+        livekit = [raw[s][sc.LK_E2E_LATENCY] for s in chain if sc.LK_E2E_LATENCY in raw[s]]
+        livekit += [messages[s] for s in chain if s in messages]
+        if livekit:  # 1.3-1.8 (1.2: first audio - EOUMetrics.last_speaking_time)
+            assert t.added[sc.TURN_E2E_LATENCY] == livekit[0]
+        assert t.added[sc.TURN_E2E_LATENCY] > 0
 
 
 def test_llm_nodes_equal_their_requests(rec: Recorded) -> None:
@@ -500,3 +538,62 @@ def test_notice_kinds() -> None:
     (t,) = [o for o in out if isinstance(o, TtsDone)]
     assert (t.call.ttfb, t.call.characters, t.call.audio_duration) == (0.2, 4, 0.5)
     assert not [o for o in out if isinstance(o, LlmDone)]
+
+
+SIBLING = LivekitProfile("agent_turn", False, False, True, False, sibling_follow_up_turns=True)
+
+
+def _tool_turn(s: Stream, session: int, t: int, generation: str, **attrs: Any) -> int:
+    turn = s.start("agent_turn", session, t * S)
+    node = s.start("llm_node", turn, t * S)
+    s.span("llm_request", node, t * S, t * S + S // 2, **{"lk.llm_metrics": llm_metrics()})
+    s.end(node, "llm_node", t * S, t * S + S // 2)
+    s.span("function_tool", turn, t * S + S // 2, t * S + S, **{"gen_ai.tool.name": "f"})
+    s.end(turn, "agent_turn", t * S, t * S + S, **{"lk.generation_id": generation, **attrs})
+    return turn
+
+
+def test_a_tool_turn_whose_next_turn_is_no_follow_up_ends_on_its_own() -> None:
+    """1.3-1.7: the next turn span after a tool turn is a follow-up only if its
+    lk.parent_generation_id says so; otherwise both are turns of their own."""
+    s = Stream()
+    session = s.start("agent_session", None, 0)
+    first = _tool_turn(s, session, 1, "sp_1_1", **{"lk.speech_id": "sp_1"})
+    other = s.span(
+        "agent_turn",
+        session,
+        3 * S,
+        4 * S,
+        **{"lk.generation_id": "sp_2_1", "lk.speech_id": "sp_2"},
+    )
+    s.end(session, "agent_session", 0, 5 * S)
+    out = replay(SIBLING, s.records)
+    a, b = released(out, first).added, released(out, other).added
+    assert (a[sc.TURN_INDEX], a[sc.TURN_LLM_CALLS], a[sc.TURN_TOOL_CALLS]) == (1, 1, 1)
+    assert (b[sc.TURN_INDEX], b[sc.TURN_LLM_CALLS], b[sc.TURN_TOOL_CALLS]) == (2, 0, 0)
+    assert sc.TURN_FOLLOW_UPS not in a and sc.TURN_FOLLOW_UP_OF not in b
+    assert released(out, session).added[sc.SESSION_TURNS] == 2
+
+
+def test_a_chain_of_tool_rounds_is_one_turn_and_a_missing_follow_up_flushes_at_session_end() -> (
+    None
+):
+    s = Stream()
+    session = s.start("agent_session", None, 0)
+    speech = {"lk.speech_id": "sp_1"}
+    first = _tool_turn(s, session, 1, "sp_1_1", **speech)
+    second = _tool_turn(s, session, 2, "sp_1_2", **speech, **{"lk.parent_generation_id": "sp_1_1"})
+    third = _tool_turn(  # asks for a tool again; its answer never comes
+        s, session, 3, "sp_1_3", **speech, **{"lk.parent_generation_id": "sp_1_2"}
+    )
+    s.end(session, "agent_session", 0, 5 * S)
+    out = replay(SIBLING, s.records)
+    a = released(out, first).added
+    assert (a[sc.TURN_LLM_CALLS], a[sc.TURN_TOOL_CALLS], a[sc.TURN_FOLLOW_UPS]) == (3, 3, 2)
+    assert a[sc.TURN_INPUT_TOKENS] == 30
+    for sid, position in ((second, 1), (third, 2)):
+        f = released(out, sid).added
+        assert (f[sc.TURN_FOLLOW_UP_OF], f[sc.TURN_FOLLOW_UP_INDEX]) == (1, position)
+    session_attrs = released(out, session).added
+    assert (session_attrs[sc.SESSION_TURNS], session_attrs[sc.SESSION_TOOL_CALLS]) == (1, 3)
+    assert [type(o).__name__ for o in out].count("TurnDone") == 1

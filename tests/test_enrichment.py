@@ -161,7 +161,7 @@ def test_turn_latencies_equal_eou_metrics_and_injected_values(call: TracedCall) 
             a[sc.TURN_END_OF_TURN_DELAY] + a[sc.TURN_LLM_TTFT] + a[sc.TURN_TTS_TTFB], abs=1e-12
         )
         assert a[sc.TURN_E2E_LATENCY] >= a[sc.TURN_END_OF_TURN_DELAY]
-        nodes = sorted(call.descendants(turn, sc.SPAN_LLM_NODE), key=lambda s: s.start_time)
+        nodes = call.turn_spans(turn, sc.SPAN_LLM_NODE)
         assert [n.attributes[sc.LLM_TTFT] for n in nodes] == pytest.approx(
             [c.ttft for c in script.llm], abs=TOL
         )
@@ -171,13 +171,8 @@ def test_turn_latencies_equal_eou_metrics_and_injected_values(call: TracedCall) 
 def test_turn_totals_are_sums_over_the_turns_calls(call: TracedCall) -> None:
     for turn in call.turns():
         a = _attrs(turn)
-        nodes = call.descendants(turn, sc.SPAN_LLM_NODE)
-        if not NEWER:  # 1.2 runs the tool follow-up in a nested turn under this one
-            nodes = [
-                n
-                for n in call.named(sc.SPAN_LLM_NODE)
-                if n in call.descendants(turn, sc.SPAN_LLM_NODE)
-            ]
+        # a tool follow-up: a nested turn under this one (1.2), a sibling turn (1.3-1.7)
+        nodes = call.turn_spans(turn, sc.SPAN_LLM_NODE)
         assert a[sc.TURN_LLM_CALLS] == len(nodes)
         for key, node_key in (
             (sc.TURN_INPUT_TOKENS, sc.LLM_INPUT_TOKENS),
@@ -185,13 +180,43 @@ def test_turn_totals_are_sums_over_the_turns_calls(call: TracedCall) -> None:
             (sc.TURN_CACHED_INPUT_TOKENS, sc.LLM_CACHED_INPUT_TOKENS),
         ):
             assert a[key] == sum(n.attributes[node_key] for n in nodes)
-        tts = call.descendants(turn, sc.SPAN_TTS_NODE)
+        tts = call.turn_spans(turn, sc.SPAN_TTS_NODE)
         assert a[sc.TURN_TTS_CHARACTERS] == sum(n.attributes[sc.TTS_CHARACTERS] for n in tts)
-        assert a[sc.TURN_TOOL_CALLS] == len(call.descendants(turn, sc.SPAN_FUNCTION_TOOL))
+        assert a[sc.TURN_TOOL_CALLS] == len(call.turn_spans(turn, sc.SPAN_FUNCTION_TOOL))
     script = call.result.scenario.turns
     assert [t.attributes[sc.TURN_LLM_CALLS] for t in reply_turns(call)] == [
         len(s.llm) for s in script
     ]
+
+
+def test_a_sibling_follow_up_is_marked_and_counted_once(call: TracedCall) -> None:
+    """livekit 1.3-1.7 answer a tool call in a sibling turn span: it names the turn it
+    continues and carries no figures of its own; elsewhere there is no such span."""
+    facts = _compat.release_facts()
+    follow_ups = [
+        (turn, g, i)
+        for turn in call.turns()
+        for i, g in enumerate(call.generations(turn)[1:], start=1)
+    ]
+    tool_rounds = sum(1 for t in call.result.scenario.turns for c in t.llm if c.tool_call)
+    assert len(follow_ups) == (tool_rounds if facts.follow_up == "sibling_turn" else 0)
+    session_id = call.session().attributes[sc.SESSION_ID]
+    for turn, span, position in follow_ups:
+        a = _attrs(span)
+        assert a[sc.TURN_FOLLOW_UP_OF] == turn.attributes[sc.TURN_INDEX]
+        assert a[sc.TURN_FOLLOW_UP_INDEX] == position
+        assert a[sc.TURN_SESSION_ID] == session_id
+        assert turn.attributes[sc.TURN_FOLLOW_UPS] == len(call.generations(turn)) - 1
+        own = {k for k in a if k.startswith("lk_otel.turn.")}
+        assert own == {sc.TURN_FOLLOW_UP_OF, sc.TURN_FOLLOW_UP_INDEX}
+        assert a[sc.LK_SPEECH_ID] == turn.attributes[sc.LK_SPEECH_ID]
+    marked = [t for t in call.named(*sc.TURN_SPAN_NAMES) if sc.TURN_FOLLOW_UP_OF in t.attributes]
+    assert len(marked) == len(follow_ups)
+    assert all(
+        sc.TURN_FOLLOW_UPS not in t.attributes
+        for t in call.turns()
+        if t not in {f[0] for f in follow_ups}
+    )
 
 
 def test_session_totals_equal_livekit_usage(call: TracedCall) -> None:
@@ -307,7 +332,7 @@ def test_critical_path_tiles_the_response_latency(call: TracedCall) -> None:
         assert a[sc.TURN_SLOWEST_STAGE] == max(per_name, key=lambda k: per_name[k])
         heard_after = [  # tools that ran before the caller heard anything: on the path
             t.attributes.get(sc.GEN_AI_TOOL_NAME) or t.attributes.get(sc.LK_FUNCTION_TOOL_NAME)
-            for t in call.descendants(turn, sc.SPAN_FUNCTION_TOOL)
+            for t in call.turn_spans(turn, sc.SPAN_FUNCTION_TOOL)
             if t.start_time < root.end_time
         ]
         if heard_after:

@@ -12,7 +12,14 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ..enrich.records import EouReported, EouTiming, FeedEvent, IdentityKnown, UsageUpdated
+from ..enrich.records import (
+    EouReported,
+    EouTiming,
+    FeedEvent,
+    IdentityKnown,
+    MessageE2e,
+    UsageUpdated,
+)
 
 __all__ = ["EouTiming", "SessionFeed", "subscribe_stream", "unsubscribe_stream"]
 
@@ -69,6 +76,10 @@ class SessionFeed:
     def eou(self, timing: EouTiming) -> None:
         """An ``EOUMetrics`` event."""
         self.publish(EouReported(self.key, timing))
+
+    def message_e2e(self, turn_span_id: int, e2e_latency: float) -> None:
+        """An assistant message's end-to-end latency, while its turn span is current."""
+        self.publish(MessageE2e(self.key, turn_span_id, e2e_latency))
 
     def identity(self) -> str | None:
         """The remote participant's identity: as set, else read from the room now (PII:

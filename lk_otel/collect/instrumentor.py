@@ -14,6 +14,7 @@ from collections.abc import Collection
 from typing import Any
 
 import wrapt
+from opentelemetry import trace
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor
 from opentelemetry.instrumentation.utils import unwrap
 
@@ -68,33 +69,43 @@ def _eou_timing(m: Any) -> EouTiming:
 
 
 def subscribe(session: Any, feed: SessionFeed) -> None:
-    """Wire ``session``'s events into ``feed`` (public event API only)."""
+    """Wire ``session``'s events into ``feed`` (public event API only).
+
+    What is subscribed follows the release's facts (``_compat.release_facts()``): usage
+    from ``session_usage_updated`` where the session keeps it, else summed from the raw
+    metrics; ``EOUMetrics`` always (they say which speech answers a user turn, also when
+    livekit writes no latencies on that turn, and carry the delays where the turn span
+    does not); assistant messages' e2e latency where only they have it (1.3, 1.4).
+    """
     from livekit.agents import metrics as lk_metrics
 
+    facts = _compat.release_facts()
     ref = weakref.ref(session)
     feed.identity_source = lambda: _compat.participant_identity(ref())
-    if _compat.has_session_usage():
-
-        def on_usage(ev: Any) -> None:
-            feed.usage([u.model_dump() for u in ev.usage.model_usage])
-
-        def on_eou(ev: Any) -> None:
-            if isinstance(ev.metrics, lk_metrics.EOUMetrics):
-                feed.eou(_eou_timing(ev.metrics))
-
-        session.on("session_usage_updated", on_usage)
-        # EOU metrics say which speech answers a user turn, also when livekit writes no
-        # latencies on that turn (a reply interrupted before its first audio)
-        _compat.on_metrics_collected(session, on_eou)
-        return
-
-    collector = PerModelUsage()
+    collector = None if _compat.has_session_usage() else PerModelUsage()
 
     def on_metrics(ev: Any) -> None:
         m = ev.metrics
         if isinstance(m, lk_metrics.EOUMetrics):
             feed.eou(_eou_timing(m))
-        elif collector.add(m):
+        elif collector is not None and collector.add(m):
             feed.usage(collector.rows())
 
-    session.on("metrics_collected", on_metrics)
+    _compat.on_metrics_collected(session, on_metrics)
+    if collector is None:
+
+        def on_usage(ev: Any) -> None:
+            feed.usage([u.model_dump() for u in ev.usage.model_usage])
+
+        session.on("session_usage_updated", on_usage)
+    if facts.e2e_source == "message_metrics":
+
+        def on_item(ev: Any) -> None:
+            item = ev.item
+            if getattr(item, "role", None) != "assistant":
+                return
+            e2e = _compat.message_e2e_latency(item)
+            if e2e is not None:  # the generation's agent_turn is the current span
+                feed.message_e2e(trace.get_current_span().get_span_context().span_id, e2e)
+
+        session.on("conversation_item_added", on_item)

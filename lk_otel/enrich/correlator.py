@@ -20,6 +20,7 @@ from typing import Any
 
 from .. import semconv as sc
 from .._compat import LivekitProfile
+from . import follow_up
 from .cost import PriceTable
 from .extract import (
     Tally,
@@ -38,6 +39,7 @@ from .records import (
     FeedEvent,
     IdentityKnown,
     LlmDone,
+    MessageE2e,
     Output,
     Release,
     SpanEnded,
@@ -105,6 +107,7 @@ class TurnCorrelator:
         self.tally = Tally()  # non-finite numbers skipped so far
         self._turn_name = profile.turn_span_name
         self._nested_follow_ups = profile.nested_follow_up_turns
+        self._sibling_follow_ups = profile.sibling_follow_up_turns
         self._hold_user_turns = profile.eou_after_user_turn
         self._route = route
         self._prices = prices
@@ -196,9 +199,16 @@ class TurnCorrelator:
         elif state is None:
             return
         elif name == self._turn_name and turn == sid:
-            state.turns_started += 1
+            # 1.3-1.7: the next turn after one that ran a tool may be its follow-up
+            # (confirmed when it ends); it gets an index only if it is not
+            of, state.follow_up_root = state.follow_up_root, None
+            if of is None:
+                state.turns_started += 1
             self._turns[sid] = TurnState(
-                index=state.turns_started, start_ns=rec.start_ns, user=state.user
+                index=state.turns_started if of is None else 0,
+                start_ns=rec.start_ns,
+                user=state.user,
+                follow_up_of=of,
             )
         elif name == self._turn_name and turn in self._turns:
             self._turns[turn].awaiting_follow_up = False
@@ -236,6 +246,8 @@ class TurnCorrelator:
             )
         elif isinstance(event, IdentityKnown):
             feed.identity = event.identity
+        elif isinstance(event, MessageE2e):
+            feed.message_e2e[event.turn_span_id] = event.e2e_latency
         elif isinstance(event, EouReported):
             if event.timing.speech_id:
                 feed.eou[event.timing.speech_id] = event.timing
@@ -432,12 +444,41 @@ class TurnCorrelator:
             turn.root_ended = True
             turn.root_attributes = rec.attributes
             turn.root_end_ns = rec.end_ns
+            if self._sibling_follow_ups and state is not None:
+                return self._generation_ended(root, turn, state)
         if not turn.root_ended or turn.awaiting_follow_up or self._open_nested(root):
             return [] if root == rec.span_id else [self._release(rec.span_id, node, state, {})]
         out = self._finish_turn(root, state)
         if root != rec.span_id:
             out.insert(0, self._release(rec.span_id, node, state, {}))
         return out
+
+    def _generation_ended(self, sid: int, turn: TurnState, state: SessionState) -> list[Output]:
+        """livekit 1.3-1.7: a turn span ended. A tool follow-up is merged into the turn it
+        continues; a turn that ran a tool waits for its follow-up (the next turn span of
+        the session); otherwise the (logical) turn is summarised now."""
+        out: list[Output] = []
+        ran_tools = turn.tool_calls > 0
+        of = turn.follow_up_of
+        chain = self._turns.get(of) if of is not None else None
+        attrs = turn.root_attributes
+        if of is not None and chain is not None and follow_up.continues(chain, attrs):
+            follow_up.merge(chain, self._turns.pop(sid), attrs, sid)
+            added = dict(follow_up.follow_up_attributes(chain, state.session_id))
+            out.append(self._release(sid, self._open.pop(sid), state, added))
+            sid, turn = of, chain
+        else:
+            if of is not None and chain is not None:  # the turn that waited got no follow-up
+                out += self._finish_turn(of, state)
+            if of is not None:  # and this one is a turn of its own
+                state.turns_started += 1
+                turn.index, turn.follow_up_of = state.turns_started, None
+            turn.generations.append(attrs)
+            turn.generation_spans.append(sid)
+        if ran_tools:
+            state.follow_up_root = sid
+            return out
+        return out + self._finish_turn(sid, state)
 
     def _open_nested(self, root: int) -> bool:
         return any(
@@ -456,8 +497,12 @@ class TurnCorrelator:
             turn.speaking_start_ns = next(
                 (t for t in state.speaking_starts if t >= turn.start_ns), None
             )
-        attrs = turn.root_attributes or {}
         feed = self._feeds.get(state.feed_key) if state.feed_key is not None else None
+        generations = turn.generations or [turn.root_attributes or {}]
+        e2e = feed.message_e2e if feed is not None else {}
+        attrs = follow_up.logical_attributes(
+            generations, [e2e.pop(s, None) for s in turn.generation_spans or (root,)] if e2e else ()
+        )
         speech_id = attrs.get(sc.LK_SPEECH_ID)
         eou = feed.eou.pop(speech_id, None) if feed is not None and speech_id else None
         agent = attrs.get(sc.GEN_AI_AGENT_NAME) or attrs.get(sc.LK_AGENT_LABEL) or state.agent_name
@@ -472,8 +517,9 @@ class TurnCorrelator:
             tally=self.tally,
         )
         add_turn(state, summary)
-        state.last_agent_text = first_text(attrs, sc.LK_RESPONSE_TEXT_KEYS) or state.last_agent_text
+        state.last_agent_text = follow_up.last_response_text(generations) or state.last_agent_text
         added, stages = path_stages(build_timeline(summary, turn))
+        added.update(follow_up.turn_follow_up_attributes(turn))
         return [
             TurnDone(summary),
             self._release(

@@ -134,8 +134,9 @@ def llm_request_figures(attrs: Attrs, tally: Tally | None = None) -> dict[str, A
         "output_tokens": _first_count(
             t, attrs.get(sc.GEN_AI_USAGE_OUTPUT_TOKENS), m.get("completion_tokens")
         ),
+        # LLMMetrics' count on every release (``gen_ai.usage.cache_read`` only from 1.7)
         "cached_input_tokens": _first_count(
-            t, attrs.get(sc.GEN_AI_USAGE_CACHE_READ), m.get("prompt_cached_tokens")
+            t, m.get("prompt_cached_tokens"), attrs.get(sc.GEN_AI_USAGE_CACHE_READ)
         ),
         "tokens_per_second": number(m.get("tokens_per_second"), t),
         "model": attrs.get(sc.GEN_AI_REQUEST_MODEL) or meta.get("model_name"),

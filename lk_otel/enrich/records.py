@@ -77,7 +77,17 @@ class IdentityKnown:
     identity: str
 
 
-FeedEvent = EouReported | UsageUpdated | IdentityKnown
+@dataclass(frozen=True, slots=True)
+class MessageE2e:
+    """livekit's end-to-end latency of one reply, from its assistant ``ChatMessage.metrics``
+    (1.3, 1.4: on no span); ``turn_span_id`` is the generation's turn span, still open."""
+
+    feed_key: int
+    turn_span_id: int
+    e2e_latency: float
+
+
+FeedEvent = EouReported | UsageUpdated | IdentityKnown | MessageE2e
 
 
 @dataclass(slots=True)  # not frozen: built for every span, and a frozen init costs ~3x

@@ -64,6 +64,11 @@ class TurnState:
     root_attributes: Any = None  # the root turn span's attributes once it ended
     root_end_ns: int = 0
     user: UserTurnFacts | None = None  # the user turn open or last ended at its start
+    # livekit 1.3-1.7 sibling follow-ups (see .follow_up): for a follow-up, the root turn
+    # span it continues; for a root, its generations' attributes and span ids so far
+    follow_up_of: int | None = None
+    generations: list[Any] = field(default_factory=list)
+    generation_spans: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -93,6 +98,7 @@ class SessionState:
     speech_segments: list[float] = field(default_factory=list)  # user_speaking outside a turn
     speech_end_ns: int | None = None
     user: UserTurnFacts | None = None  # the latest user turn (open or ended)
+    follow_up_root: int | None = None  # a root turn span waiting for its sibling follow-up
     speaking_starts: deque[int] = field(default_factory=lambda: deque(maxlen=16))
     turns: int = 0
     interruptions: int = 0
@@ -114,6 +120,7 @@ class FeedState:
     stt_reported: float = 0.0  # STT audio seconds in the latest usage rows
     stt_taken: float = 0.0  # of which already assigned to a user turn
     eou: dict[str, Any] = field(default_factory=dict)  # speech_id -> EouTiming
+    message_e2e: dict[int, float] = field(default_factory=dict)  # turn span id -> e2e (1.3, 1.4)
     identity: str | None = None
 
     def take_stt_audio(self) -> float:

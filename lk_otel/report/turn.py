@@ -21,8 +21,13 @@ TURN_KEYS = frozenset(
 
 
 def is_enriched_turn(record: SpanRecord) -> bool:
-    """An agent turn span carrying at least one ``lk_otel.turn.*`` attribute."""
-    return record.name in sc.TURN_SPAN_NAMES and not TURN_KEYS.isdisjoint(record.attributes)
+    """An agent turn span carrying at least one ``lk_otel.turn.*`` attribute, and not a tool
+    follow-up (livekit 1.3-1.7: its figures are on the turn it continues)."""
+    return (
+        record.name in sc.TURN_SPAN_NAMES
+        and sc.TURN_FOLLOW_UP_OF not in record.attributes
+        and not TURN_KEYS.isdisjoint(record.attributes)
+    )
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from lk_otel.enrich.records import (
     EouTiming,
     FeedEvent,
     IdentityKnown,
+    MessageE2e,
     SpanEnded,
     SpanStarted,
     UsageUpdated,
@@ -88,6 +89,8 @@ def _row(rec: Record) -> dict[str, Any]:
         return {"t": "eou", "feed_key": rec.feed_key, "timing": timing}
     if isinstance(rec, UsageUpdated):
         return {"t": "usage", "feed_key": rec.feed_key, "rows": list(rec.rows)}
+    if isinstance(rec, MessageE2e):
+        return {"t": "message_e2e", **{f: getattr(rec, f) for f in rec.__slots__}}
     return {"t": "identity", "feed_key": rec.feed_key, "identity": rec.identity}
 
 
@@ -116,6 +119,8 @@ def load(path: Path) -> tuple[_compat.LivekitProfile, list[Record]]:
             records.append(EouReported(row["feed_key"], EouTiming(**row["timing"])))
         elif kind == "usage":
             records.append(UsageUpdated(row["feed_key"], tuple(row["rows"])))
+        elif kind == "message_e2e":
+            records.append(MessageE2e(**row))
         else:
             records.append(IdentityKnown(row["feed_key"], row["identity"]))
     return profile, records

@@ -65,6 +65,28 @@ class TracedCall:
         pid = parent.context.span_id
         return [s for s in self.named(*names) if s.parent is not None and s.parent.span_id == pid]
 
+    def generations(self, turn: ReadableSpan) -> list[ReadableSpan]:
+        """``turn`` and, on livekit 1.3-1.7, the sibling turn spans that answer its tool
+        calls, by livekit's own keys: each one's ``lk.parent_generation_id`` is the
+        ``lk.generation_id`` of the one before."""
+        chain = [turn]
+        spans = self.named(*sc.TURN_SPAN_NAMES)
+        while generation := chain[-1].attributes.get(sc.LK_GENERATION_ID):
+            nxt = [s for s in spans if s.attributes.get(sc.LK_PARENT_GENERATION_ID) == generation]
+            if not nxt or nxt[0] in chain:
+                break
+            chain.append(nxt[0])
+        return chain
+
+    def turn_spans(self, turn: ReadableSpan, *names: str) -> list[ReadableSpan]:
+        """The spans named ``names`` under ``turn`` or under its sibling follow-ups."""
+        found = {
+            s.context.span_id: s
+            for g in self.generations(turn)
+            for s in self.descendants(g, *names)
+        }
+        return sorted(found.values(), key=lambda s: s.start_time or 0)
+
     def descendants(self, parent: ReadableSpan, *names: str) -> list[ReadableSpan]:
         by_id = {s.context.span_id: s for s in self.spans}
         out = []
