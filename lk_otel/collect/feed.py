@@ -12,7 +12,14 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ..enrich.records import EouReported, EouTiming, FeedEvent, IdentityKnown, UsageUpdated
+from ..enrich.records import (
+    EouReported,
+    EouTiming,
+    FalseInterruptionReported,
+    FeedEvent,
+    IdentityKnown,
+    UsageUpdated,
+)
 
 __all__ = ["EouTiming", "SessionFeed", "subscribe_stream", "unsubscribe_stream"]
 
@@ -69,6 +76,10 @@ class SessionFeed:
     def eou(self, timing: EouTiming) -> None:
         """An ``EOUMetrics`` event."""
         self.publish(EouReported(self.key, timing))
+
+    def false_interruption(self, resumed: bool) -> None:
+        """An ``agent_false_interruption`` event."""
+        self.publish(FalseInterruptionReported(self.key, resumed))
 
     def identity(self) -> str | None:
         """The remote participant's identity: as set, else read from the room now (PII:

@@ -73,6 +73,12 @@ def subscribe(session: Any, feed: SessionFeed) -> None:
 
     ref = weakref.ref(session)
     feed.identity_source = lambda: _compat.participant_identity(ref())
+
+    def on_false_interruption(ev: Any) -> None:
+        feed.false_interruption(bool(getattr(ev, "resumed", False)))
+
+    # both supported releases emit it (1.2.18, 1.8.9): counted on the session span
+    session.on("agent_false_interruption", on_false_interruption)
     if _compat.has_session_usage():
 
         def on_usage(ev: Any) -> None:

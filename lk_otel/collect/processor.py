@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry.context import Context
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
 
 from .. import _compat
 from .. import semconv as sc
@@ -36,6 +36,7 @@ from ..enrich.records import (
     IdentityKnown,
     LlmDone,
     Output,
+    RealtimeNotice,
     Release,
     SpanEnded,
     SpanStarted,
@@ -365,6 +366,9 @@ class LkOtelSpanProcessor(SpanProcessor):
             merged.update(release.added)
             merged.update(mapped)
             events = redact.strip_events(tuple(span.events)) if route.redact else None
+            if release.events:  # e.g. the handoffs on agent_session
+                added_events = (Event(n, dict(a), t) for n, t, a in release.events)
+                events = (*(span.events if events is None else events), *added_events)
             out = _compat.copy_span(span, merged, events)
         if not release.stages:
             return [out]
@@ -388,6 +392,8 @@ class LkOtelSpanProcessor(SpanProcessor):
                     observer.on_tts(notice.call, notice.agent_name)
                 elif isinstance(notice, UserTurnDone):
                     observer.on_user_turn(notice.stt_audio, notice.agent_name)
+                elif isinstance(notice, RealtimeNotice):  # optional observer methods
+                    notice.deliver(observer)
             except Exception:
                 self._log_failure("metrics")
 

@@ -18,7 +18,9 @@ from ..configure.env import Environ, environ
 from ..configure.resource import build_resource
 from ..export.factory import create_metric_exporter
 from ..export.resilient import QuietMetricExporter
+from . import realtime
 from .instruments import METER, views
+from .realtime import RealtimeMetricsRecorder
 from .recorder import TurnMetricsRecorder
 
 logger = logging.getLogger("lk_otel")
@@ -52,7 +54,10 @@ def build_meter_provider(
         )
     # shut down by lk_otel with a bound, not by the SDK's unbounded atexit hook
     provider = MeterProvider(
-        resource=resource, metric_readers=readers, views=views(), shutdown_on_exit=False
+        resource=resource,
+        metric_readers=readers,
+        views=[*views(), *realtime.views()],
+        shutdown_on_exit=False,
     )
     recorder = TurnMetricsRecorder(
         provider.get_meter(METER), genai=not _compat.livekit_records_genai_metrics()
@@ -115,3 +120,30 @@ def attach_metrics(handle: Any, backends: list[Any], env: Environ, resource: Res
         handle.processor.user_turn_listeners.append(recorder.on_user_turn)
         handle.processor.llm_listeners.append(recorder.on_llm)
         handle.processor.tts_listeners.append(recorder.on_tts)
+        # issue 13: realtime responses, barge-in, handoffs, false interruptions
+        handle.processor.add_observer(
+            _RealtimeNotices(RealtimeMetricsRecorder(provider.get_meter(METER)))
+        )
+
+
+class _RealtimeNotices:
+    """The realtime recorder as an enrichment observer: the pipeline notices are not its."""
+
+    def __init__(self, recorder: RealtimeMetricsRecorder) -> None:
+        self._recorder = recorder
+        self.on_response = recorder.on_response
+        self.on_interrupted_turn = recorder.on_interrupted_turn
+        self.on_handoff = recorder.on_handoff
+        self.on_false_interruption = recorder.on_false_interruption
+
+    def on_turn(self, turn: Any) -> None:
+        """Recorded by :class:`TurnMetricsRecorder`."""
+
+    def on_user_turn(self, stt_audio_seconds: float, agent_name: str | None) -> None:
+        """Recorded by :class:`TurnMetricsRecorder`."""
+
+    def on_llm(self, call: Any, agent_name: str | None) -> None:
+        """Recorded by :class:`TurnMetricsRecorder`."""
+
+    def on_tts(self, call: Any, agent_name: str | None) -> None:
+        """Recorded by :class:`TurnMetricsRecorder`."""
