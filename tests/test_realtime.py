@@ -535,9 +535,10 @@ def test_exported_spans_carry_every_reference_figure(
     # and the realtime turns keep the correlator's own keys
     for turn in call.turns():
         assert turn.attributes[sc.TURN_INDEX] >= 1
-        assert turn.attributes[sc.SESSION_ID] == call.named("agent_session")[0].attributes[
-            sc.SESSION_ID
-        ]
+        assert (
+            turn.attributes[sc.SESSION_ID]
+            == call.named("agent_session")[0].attributes[sc.SESSION_ID]
+        )
 
 
 def test_exported_session_has_a_handoff_event_per_handoff(handoff_call: RealtimeCall) -> None:
