@@ -53,6 +53,7 @@ from .state import FeedState, SessionState, ToolSpan, TurnState, UserTurnFacts
 from .turn import build_timeline, summarize_turn, turn_attributes
 from .waterfall import path_stages
 
+RECENT_PARENTS = 64  # ended spans kept for placing a child that starts after its parent ended
 HOLD_SECONDS = 10.0  # how long a user turn waits for its late EOU metrics (livekit 1.2)
 MAX_HELD = 256
 
@@ -116,6 +117,8 @@ class TurnCorrelator:
         self._hold_seconds = hold_seconds
         self._max_held = max_held
         self._open: dict[int, _Node] = {}
+        # livekit 1.2 starts a realtime greeting's turn after its parent on_enter ended
+        self._ended: dict[int, _Node] = {}
         self._sessions: dict[int, SessionState] = {}
         self._turns: dict[int, TurnState] = {}
         self._requests: dict[int, list[dict[str, Any]]] = {}
@@ -174,6 +177,8 @@ class TurnCorrelator:
         """A span started: place it in its session, turn and user turn."""
         sid, name = rec.span_id, self._turn_aliases.get(rec.name, rec.name)
         p = self._open.get(rec.parent_id) if rec.parent_id is not None else None
+        if p is None and rec.parent_id is not None:
+            p = self._ended.get(rec.parent_id)
         if p is not None and name != sc.SPAN_AGENT_SESSION:
             session, turn, user = p.session, p.turn, p.user
         else:
@@ -225,6 +230,10 @@ class TurnCorrelator:
             return [Release(rec.span_id, {}, self._route)]
         if node.name != self._turn_name or node.turn not in self._turns:
             del self._open[rec.span_id]
+            if node.session is not None and node.session != rec.span_id:
+                self._ended[rec.span_id] = node
+                if len(self._ended) > RECENT_PARENTS:
+                    del self._ended[next(iter(self._ended))]
         state = self._sessions.get(node.session) if node.session is not None else None
         handler = self._on_end.get(node.name)
         out = handler(rec, node, state, now) if handler is not None else None
