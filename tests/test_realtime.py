@@ -532,6 +532,9 @@ def test_exported_spans_carry_every_reference_figure(
 ) -> None:
     for c in (call, handoff_call, vad_call):
         assert _assert_exported_equal_reference(c) > 40
+    # a realtime reply is a reply (server turn detection: no user_turn span)
+    kinds = [t.attributes[sc.TURN_KIND] for t in call.turns()]
+    assert kinds == ["greeting"] + ["reply"] * len(call.result.injected.turns)
     # and the realtime turns keep the correlator's own keys
     for turn in call.turns():
         assert turn.attributes[sc.TURN_INDEX] >= 1

@@ -28,6 +28,7 @@ from .records import (
     SpanEvent,
     UsageUpdated,
 )
+from .turn import REPLY
 
 _RESPONSE_SPANS = frozenset(
     {sc.SPAN_REALTIME_INFERENCE, sc.SPAN_REALTIME_METRICS, *sc.REALTIME_TURN_SPAN_NAMES}
@@ -65,6 +66,7 @@ class _Call:
     handoffs: list[handoff.Handoff] = field(default_factory=list)
     responses: list[realtime.RealtimeResponse] = field(default_factory=list)
     turn_figures: list[dict[str, Any]] = field(default_factory=list)
+    last_realtime_turn: float = float("-inf")  # start of the previous turn with responses
     false_interruptions: list[bool] = field(default_factory=list)
     usage_rows: tuple[Mapping[str, Any], ...] = ()
 
@@ -239,6 +241,13 @@ class RealtimeTracker:
             if sc.TURN_COST in rt and pipeline_cost:  # e.g. a separate TTS's characters
                 rt[sc.TURN_COST] += pipeline_cost
             figures.update(rt)
+            if added.get(sc.TURN_KIND) != REPLY and any(
+                call.last_realtime_turn < t <= turn.start for t in call.user_ends
+            ):
+                # server-side turn detection: no user_turn span, but the user spoke since
+                # the previous response turn and this turn answers it
+                figures[sc.TURN_KIND] = REPLY
+            call.last_realtime_turn = turn.start
             first_audio = speaking[0][0] if speaking else None
             user_end = None
             if first_audio is not None:
