@@ -27,6 +27,7 @@ from lk_otel.collect.instrumentor import CURRENT_FEED
 from lk_otel.enrich.records import (
     EouReported,
     EouTiming,
+    FalseInterruptionReported,
     FeedEvent,
     IdentityKnown,
     SpanEnded,
@@ -88,6 +89,8 @@ def _row(rec: Record) -> dict[str, Any]:
         return {"t": "eou", "feed_key": rec.feed_key, "timing": timing}
     if isinstance(rec, UsageUpdated):
         return {"t": "usage", "feed_key": rec.feed_key, "rows": list(rec.rows)}
+    if isinstance(rec, FalseInterruptionReported):
+        return {"t": "false_interruption", "feed_key": rec.feed_key, "resumed": rec.resumed}
     return {"t": "identity", "feed_key": rec.feed_key, "identity": rec.identity}
 
 
@@ -116,6 +119,8 @@ def load(path: Path) -> tuple[_compat.LivekitProfile, list[Record]]:
             records.append(EouReported(row["feed_key"], EouTiming(**row["timing"])))
         elif kind == "usage":
             records.append(UsageUpdated(row["feed_key"], tuple(row["rows"])))
+        elif kind == "false_interruption":
+            records.append(FalseInterruptionReported(row["feed_key"], row["resumed"]))
         else:
             records.append(IdentityKnown(row["feed_key"], row["identity"]))
     return profile, records
