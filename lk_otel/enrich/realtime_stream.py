@@ -33,6 +33,13 @@ from .turn import REPLY
 _RESPONSE_SPANS = frozenset(
     {sc.SPAN_REALTIME_INFERENCE, sc.SPAN_REALTIME_METRICS, *sc.REALTIME_TURN_SPAN_NAMES}
 )
+_GATHERED = _RESPONSE_SPANS | {
+    sc.SPAN_AGENT_SPEAKING,
+    sc.SPAN_USER_SPEAKING,
+    sc.SPAN_FUNCTION_TOOL,
+    sc.SPAN_START_AGENT_ACTIVITY,
+    sc.SPAN_UPDATE_AGENT,
+}
 _UNKNOWN = "unknown"
 # session totals that livekit's usage rows (1.8) already count for a realtime model
 _TOTALS = (
@@ -153,14 +160,18 @@ class RealtimeTracker:
     ) -> list[Output]:
         """A span ended; ``out`` is what the correlator releases for it. Returns ``out``
         with this module's keys added to the releases and its notices appended."""
-        call = self._calls.get(session) if session is not None else None
         notices: list[Output] = []
-        if call is not None:
-            notices += self._gather(rec, call, self._turns.get(turn) if turn else None)
-        if self._extra or self._turns or self._calls:
-            for o in out:
-                if isinstance(o, Release):
-                    notices += self._complete(o)
+        sid = rec.span_id
+        if sid in self._turns:  # a root turn: its own keys, read when it finishes
+            self._turns[sid].attributes = rec.attributes
+        if rec.name in _GATHERED and session in self._calls:
+            notices += self._gather(rec, self._calls[session], self._turns.get(turn or -1))
+        extra, turns, calls = self._extra, self._turns, self._calls
+        for o in out:
+            if type(o) is Release and (
+                o.span_id in extra or o.span_id in turns or o.span_id in calls
+            ):
+                notices += self._complete(o)
         return out + notices if notices else out
 
     # --- gathering ----------------------------------------------------------------------
@@ -168,8 +179,6 @@ class RealtimeTracker:
         name, attrs = rec.name, rec.attributes
         start, end = _seconds(rec.start_ns), _seconds(rec.end_ns)
         out: list[Output] = []
-        if rec.span_id in self._turns:  # a root turn: its own keys, read when it finishes
-            self._turns[rec.span_id].attributes = attrs
         if name in _RESPONSE_SPANS:
             r = realtime.parse_realtime_metrics(attrs.get(sc.LK_REALTIME_MODEL_METRICS))
             if r is not None:
