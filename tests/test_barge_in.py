@@ -11,7 +11,7 @@ from lk_otel import semconv as sc
 from lk_otel.enrich.realtime_call import call_figures
 from lk_otel.simulation.scenario import MIN_INTERRUPTION_DURATION
 from support.otlp_receiver import OtlpReceiver
-from support.realtime_calls import pipeline_call
+from support.realtime_calls import exported_figures, pipeline_call
 
 SPEED = 2.0
 
@@ -42,6 +42,17 @@ def test_pipeline_barge_in_against_the_scripted_interruption() -> None:
     for other in turns:
         if other is not turn:
             assert sc.TURN_PLAYED_DURATION not in figures.get(other.span_id, {})
+    # what setup_tracing() exported on the turn: the same figures
+    exported = exported_figures(spans).attributes
+    assert exported[turn.span_id][sc.TURN_PLAYED_DURATION] == attrs[sc.TURN_PLAYED_DURATION]
+    assert abs(exported[turn.span_id][sc.TURN_PLAYED_DURATION] - plan.interrupt_after) < 0.100
+    assert exported[turn.span_id][sc.TURN_BARGE_IN_STOP_LATENCY] == latency
+    assert [t.span_id for t in turns if sc.TURN_PLAYED_DURATION in exported[t.span_id]] == [
+        turn.span_id
+    ]
+    outermost = [t for t in turns if sc.TURN_INDEX in exported[t.span_id]]  # 1.2 nests
+    assert len(outermost) >= len(result.injected.turns)  # 1.8 also has the greeting's
+    assert all(sc.TURN_AGENT in exported[t.span_id] for t in outermost)
 
 
 NOISE_CODE = 99  # an utterance code the scripted STT has no words for: no transcript
@@ -82,6 +93,9 @@ def test_a_noise_over_the_agent_is_a_false_interruption_and_the_agent_resumes() 
     assert flags == [True]  # both releases resume a paused reply by default
     assert figures[session.span_id][sc.SESSION_FALSE_INTERRUPTIONS] == 1
     assert figures[session.span_id][sc.SESSION_RESUMED_INTERRUPTIONS] == 1
+    # setup_tracing() heard the same events through its session feed
+    assert session.attributes[sc.SESSION_FALSE_INTERRUPTIONS] == 1
+    assert session.attributes[sc.SESSION_RESUMED_INTERRUPTIONS] == 1
     # resumed: the greeting was not cut, so only the scripted interruption has barge-in figures
     turn_name = _compat.agent_turn_span_name()
     cut = [

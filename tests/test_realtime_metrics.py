@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
@@ -84,3 +86,66 @@ def test_instruments_record_the_figures_with_low_cardinality_attributes() -> Non
     for name in points:
         for p in points[name]:
             assert not any("session" in k or "room" in k for k in p.attributes)
+
+
+CALL_SCRIPT = Path(__file__).parent / "support" / "realtime_metrics_call.py"
+
+
+def _run_call(script: str) -> tuple[list[dict], dict[str, list]]:
+    """The script's call in a fresh process with ``setup_tracing(metrics=True)`` to the
+    in-process receiver: livekit's raw metrics, and the last export of each lk_otel metric."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from support.otlp_receiver import OtlpReceiver
+
+    with OtlpReceiver() as receiver:
+        env = {
+            **os.environ,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.grpc_endpoint,
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+            "PYTHONPATH": os.pathsep.join(
+                [str(Path(__file__).parents[1]), os.environ.get("PYTHONPATH", "")]
+            ),
+        }
+        done = subprocess.run(
+            [sys.executable, str(CALL_SCRIPT), script, "2"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        raw = json.loads(done.stdout.strip().splitlines()[-1])
+        latest: dict[str, list] = {}
+        for m in receiver.metrics():
+            latest[m.name] = list(m.data_points)  # cumulative: the last export holds totals
+    return raw, latest
+
+
+def test_a_traced_realtime_call_records_the_realtime_instruments() -> None:
+    raw, points = _run_call("realtime")
+    with_audio = [m["ttft"] for m in raw if m["ttft"] >= 0]
+    (ttft,) = points[sc.METRIC_REALTIME_TTFT]
+    assert ttft.count == len(with_audio) > 0
+    assert abs(ttft.sum - sum(with_audio)) < 1e-9
+    assert ttft.attributes[sc.GEN_AI_REQUEST_MODEL] == "gpt-realtime-sim"
+    tokens = {
+        (p.attributes[sc.GEN_AI_TOKEN_TYPE], p.attributes[sc.TOKEN_MODALITY]): p.value
+        for p in points[sc.METRIC_REALTIME_TOKENS]
+    }
+    assert tokens[("output", "audio")] == sum(
+        m["output_token_details"]["audio_tokens"] for m in raw
+    )
+    assert sum(p.count for p in points[sc.METRIC_TURN_PLAYED_DURATION]) == 1  # one barge-in
+    assert sum(p.count for p in points[sc.METRIC_TURN_BARGE_IN_STOP_LATENCY]) == 1
+
+
+def test_a_traced_handoff_call_counts_the_handoff() -> None:
+    _, points = _run_call("handoff")
+    (handoffs,) = points[sc.METRIC_HANDOFFS]
+    assert handoffs.value == 1
+    assert handoffs.attributes[sc.AGENT_NAME].endswith("billing")
+    assert handoffs.attributes[sc.HANDOFF_FROM].endswith("receptionist")

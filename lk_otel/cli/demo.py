@@ -7,10 +7,13 @@ import asyncio
 import logging
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from .. import semconv as sc
 from ..configure.backends import Backend, File, backend_from_name, backends_from_env
 from ..errors import ConfigError
 from ..tracing import setup_tracing
@@ -18,6 +21,8 @@ from ..tracing import setup_tracing
 DEFAULT_OUT = "lk-otel-demo.jsonl"
 DEFAULT_SCENARIO = "default"  # the built-in agent's call (it calls two tools)
 DEFAULT_AGENT_SCENARIO = "chat"  # with --agent: a call that names no tool
+# scripted realtime-model calls (lk_otel/simulation/scenarios/realtime/), by demo name
+REALTIME_SCENARIOS = {"realtime": "realtime", "realtime-handoff": "handoff"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--scenario",
         metavar="FILE_OR_NAME",
         help="scenario JSON file, or a built-in scenario's name (default: "
-        f"{DEFAULT_SCENARIO!r}; with --agent {DEFAULT_AGENT_SCENARIO!r})",
+        f"{DEFAULT_SCENARIO!r}; with --agent {DEFAULT_AGENT_SCENARIO!r}); 'realtime' and "
+        "'realtime-handoff' play a scripted realtime (speech-to-speech) model",
     )
     parser.add_argument(
         "--agent",
@@ -70,10 +76,16 @@ def run(args: argparse.Namespace) -> int:
     if args.speed <= 0:
         print("lk-otel demo: --speed must be greater than 0")
         return 2
+    realtime = REALTIME_SCENARIOS.get(args.scenario or "")
+    if realtime is not None and args.agent:
+        print(
+            f"lk-otel demo: --scenario {args.scenario} plays its own scripted agents; drop --agent"
+        )
+        return 2
     try:
         agent = load_agent(args.agent) if args.agent else None
         default = DEFAULT_AGENT_SCENARIO if agent is not None else DEFAULT_SCENARIO
-        scenario = load_scenario(args.scenario or default)
+        scenario = load_scenario(args.scenario or default) if realtime is None else None
         # one call per file: the File backend appends, so a second report showed two calls
         Path(args.out).unlink(missing_ok=True)
         backends: list[Backend] = [File(path=args.out)]
@@ -91,16 +103,22 @@ def run(args: argparse.Namespace) -> int:
         return 2
     started = time.monotonic()
     try:
-        result = asyncio.run(
-            run_scenario(scenario, speed=args.speed, agent_name="lk-otel-demo", agent=agent)
-        )
+        if realtime is not None:
+            result = asyncio.run(_run_realtime(realtime, args.speed))
+        else:
+            result = asyncio.run(
+                run_scenario(scenario, speed=args.speed, agent_name="lk-otel-demo", agent=agent)
+            )
     except (ScenarioError, AgentLoadError) as exc:  # e.g. a tool the agent does not have
         print(f"lk-otel demo: {exc}")
         return 2
     finally:
         handle.force_flush(10)
         handle.shutdown(10)
-    print(format_table(build_report(records_from_spans(memory.get_finished_spans()))))
+    spans = memory.get_finished_spans()
+    print(format_table(build_report(records_from_spans(spans))))
+    if realtime is not None:
+        print(_realtime_summary(spans))
     print(
         f"\nsimulated call took {time.monotonic() - started:.1f} s; trace written to {args.out} "
         f"(read it again with `lk-otel report {args.out} --html report.html`)"
@@ -111,3 +129,40 @@ def run(args: argparse.Namespace) -> int:
     if others:
         print(f"also exported to: {', '.join(others)}")
     return 0
+
+
+async def _run_realtime(name: str, speed: float):  # -> RealtimeResult
+    from ..simulation.realtime_runner import run_realtime_script
+    from ..simulation.realtime_script import load_realtime_script
+
+    return await run_realtime_script(load_realtime_script(name), speed=speed)
+
+
+_SUMMARY_KEYS = (
+    (sc.SESSION_INPUT_AUDIO_TOKENS, "audio in"),
+    (sc.SESSION_INPUT_TEXT_TOKENS, "text in"),
+    (sc.SESSION_CACHED_INPUT_TOKENS, "cached in"),
+    (sc.SESSION_OUTPUT_AUDIO_TOKENS, "audio out"),
+    (sc.SESSION_OUTPUT_TEXT_TOKENS, "text out"),
+)
+
+
+def _realtime_summary(spans: Sequence[ReadableSpan]) -> str:
+    """The realtime session's tokens by modality, agents and handoffs (from the spans)."""
+    lines = []
+    for span in spans:
+        attrs = span.attributes or {}
+        if span.name != sc.SPAN_AGENT_SESSION or sc.SESSION_INPUT_AUDIO_TOKENS not in attrs:
+            continue
+        tokens = ", ".join(f"{label} {attrs[key]}" for key, label in _SUMMARY_KEYS if key in attrs)
+        lines.append(f"\nrealtime model tokens: {tokens}")
+        agents = " → ".join(attrs.get(sc.SESSION_AGENTS, ()))
+        lines.append(f"agents: {agents} ({attrs.get(sc.SESSION_HANDOFFS, 0)} handoffs)")
+        for event in span.events:
+            if event.name == sc.EVENT_HANDOFF:
+                a = event.attributes or {}
+                lines.append(
+                    f"  handoff {a.get(sc.HANDOFF_FROM, '?')} → {a.get(sc.HANDOFF_TO)}"
+                    f" by tool {a.get(sc.HANDOFF_TOOL, '—')}"
+                )
+    return "\n".join(lines)

@@ -15,6 +15,7 @@ from typing import Any
 from ..enrich.records import (
     EouReported,
     EouTiming,
+    FalseInterruptionReported,
     FeedEvent,
     IdentityKnown,
     MessageE2e,
@@ -80,6 +81,10 @@ class SessionFeed:
     def message_e2e(self, turn_span_id: int, e2e_latency: float) -> None:
         """An assistant message's end-to-end latency, while its turn span is current."""
         self.publish(MessageE2e(self.key, turn_span_id, e2e_latency))
+
+    def false_interruption(self, resumed: bool) -> None:
+        """An ``agent_false_interruption`` event."""
+        self.publish(FalseInterruptionReported(self.key, resumed))
 
     def identity(self) -> str | None:
         """The remote participant's identity: as set, else read from the room now (PII:

@@ -82,6 +82,12 @@ def subscribe(session: Any, feed: SessionFeed) -> None:
     facts = _compat.release_facts()
     ref = weakref.ref(session)
     feed.identity_source = lambda: _compat.participant_identity(ref())
+
+    def on_false_interruption(ev: Any) -> None:
+        feed.false_interruption(bool(getattr(ev, "resumed", False)))
+
+    # every supported release emits it (1.2.18 to 1.8.9): counted on the session span
+    session.on("agent_false_interruption", on_false_interruption)
     collector = None if _compat.has_session_usage() else PerModelUsage()
 
     def on_metrics(ev: Any) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace import Event, ReadableSpan
 
 from .. import _compat
 from .. import semconv as sc
@@ -53,11 +53,14 @@ def materialize(
             mapped = _within(
                 mapper(_view(span, base, release, route.options)), route.options.value_length_limit
             )
-    if not added and not mapped and not route.redact:
+    if not added and not mapped and not route.redact and not release.events:
         out = span
     else:
         merged = {**base, **added, **mapped} if mapped else {**base, **added}
         events = redact.strip_events(tuple(span.events)) if route.redact else None
+        if release.events:  # e.g. the handoffs on agent_session
+            added_events = (Event(n, dict(a), t) for n, t, a in release.events)
+            events = (*(span.events if events is None else events), *added_events)
         out = _compat.copy_span(span, merged, events)
     if not release.stages:
         return [out]

@@ -34,6 +34,7 @@ from ..enrich.records import (
     IdentityKnown,
     LlmDone,
     Output,
+    RealtimeNotice,
     Release,
     SpanEnded,
     SpanStarted,
@@ -346,6 +347,8 @@ class LkOtelSpanProcessor(SpanProcessor):
                     observer.on_tts(notice.call, notice.agent_name)
                 elif isinstance(notice, UserTurnDone):
                     observer.on_user_turn(notice.stt_audio, notice.agent_name)
+                elif isinstance(notice, RealtimeNotice):  # optional observer methods
+                    notice.deliver(observer)
             except Exception:
                 self._log_failure("metrics")
 

@@ -34,6 +34,7 @@ from .extract import (
     tts_call,
     tts_request_figures,
 )
+from .realtime_stream import RealtimeTracker
 from .records import (
     EouReported,
     FeedEvent,
@@ -54,6 +55,7 @@ from .state import FeedState, SessionState, ToolSpan, TurnState, UserTurnFacts
 from .turn import build_timeline, summarize_turn, turn_attributes
 from .waterfall import path_stages
 
+RECENT_PARENTS = 64  # ended spans kept for placing a child that starts after its parent ended
 HOLD_SECONDS = 10.0  # how long a user turn waits for its late EOU metrics (livekit 1.2)
 MAX_HELD = 256
 
@@ -106,6 +108,9 @@ class TurnCorrelator:
         self.profile = profile
         self.tally = Tally()  # non-finite numbers skipped so far
         self._turn_name = profile.turn_span_name
+        # issue 13: realtime responses, handoffs, barge-in (1.2's realtime turn is a turn)
+        self._realtime = RealtimeTracker()
+        self._turn_aliases = dict.fromkeys(sc.REALTIME_TURN_SPAN_NAMES, self._turn_name)
         self._nested_follow_ups = profile.nested_follow_up_turns
         self._sibling_follow_ups = profile.sibling_follow_up_turns
         self._hold_user_turns = profile.eou_after_user_turn
@@ -115,6 +120,8 @@ class TurnCorrelator:
         self._hold_seconds = hold_seconds
         self._max_held = max_held
         self._open: dict[int, _Node] = {}
+        # livekit 1.2 starts a realtime greeting's turn after its parent on_enter ended
+        self._ended: dict[int, _Node] = {}
         self._sessions: dict[int, SessionState] = {}
         self._turns: dict[int, TurnState] = {}
         self._requests: dict[int, list[dict[str, Any]]] = {}
@@ -165,13 +172,16 @@ class TurnCorrelator:
             "user_turns": len(self._users),
             "feeds": len(self._feeds),
             "held": len(self._held),
+            **self._realtime.tracked(),
         }
 
     # --- input ------------------------------------------------------------------------
     def start(self, rec: SpanStarted) -> None:
         """A span started: place it in its session, turn and user turn."""
-        sid, name = rec.span_id, rec.name
+        sid, name = rec.span_id, self._turn_aliases.get(rec.name, rec.name)
         p = self._open.get(rec.parent_id) if rec.parent_id is not None else None
+        if p is None and rec.parent_id is not None:
+            p = self._ended.get(rec.parent_id)
         if p is not None and name != sc.SPAN_AGENT_SESSION:
             session, turn, user = p.session, p.turn, p.user
         else:
@@ -184,6 +194,9 @@ class TurnCorrelator:
             user = sid
         self._open[sid] = _Node(
             name, rec.parent_id, session, turn, user, rec.is_root, rec.job_session_id
+        )
+        self._realtime.started(
+            sid, rec.name, rec.start_ns, session, turn, prices=self._prices, feed_key=rec.feed_key
         )
         state = self._sessions.get(session) if session is not None else None
         if name == sc.SPAN_AGENT_SESSION:
@@ -227,16 +240,22 @@ class TurnCorrelator:
             return [Release(rec.span_id, {}, self._route)]
         if node.name != self._turn_name or node.turn not in self._turns:
             del self._open[rec.span_id]
+            if node.session is not None and node.session != rec.span_id:
+                self._ended[rec.span_id] = node
+                if len(self._ended) > RECENT_PARENTS:
+                    del self._ended[next(iter(self._ended))]
         state = self._sessions.get(node.session) if node.session is not None else None
         handler = self._on_end.get(node.name)
         out = handler(rec, node, state, now) if handler is not None else None
         if out is None:
             out = [self._release(rec.span_id, node, state, {})]
+        out = self._realtime.ended(rec, node.session, node.turn, out)
         return out + self.expire(now) if self._held else out
 
     def feed(self, event: FeedEvent, now: float = 0.0) -> list[Output]:
         """A session event, in stream order."""
         feed = self._feeds.setdefault(event.feed_key, FeedState())
+        realtime_out = self._realtime.feed(event)
         if isinstance(event, UsageUpdated):
             feed.usage_rows = event.rows
             feed.stt_reported = sum(
@@ -253,7 +272,7 @@ class TurnCorrelator:
                 feed.eou[event.timing.speech_id] = event.timing
             if self._hold_user_turns:
                 return self._late_eou(event)
-        return []
+        return realtime_out
 
     def expire(self, now: float) -> list[Output]:
         """User turns whose wait for late EOU metrics is over."""

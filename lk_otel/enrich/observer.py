@@ -6,9 +6,12 @@ raises is logged once and does not cost any span its attributes.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
 
 from .extract import LlmCall, TtsCall
+from .handoff import Handoff
+from .realtime import RealtimeResponse
 from .state import TurnSummary
 
 
@@ -27,3 +30,21 @@ class EnrichmentObserver(Protocol):
 
     def on_tts(self, call: TtsCall, agent_name: str | None) -> None:
         """A ``tts_node`` ended."""
+
+
+@runtime_checkable
+class RealtimeObserver(Protocol):
+    """Issue-13 notices, heard by observers that define these methods (each optional: an
+    :class:`EnrichmentObserver` without them is skipped for these notices)."""
+
+    def on_response(self, response: RealtimeResponse, agent_name: str | None) -> None:
+        """A realtime model response's metrics arrived."""
+
+    def on_interrupted_turn(self, figures: Mapping[str, Any], agent_name: str | None) -> None:
+        """An interrupted turn's played duration / barge-in stop latency."""
+
+    def on_handoff(self, handoff: Handoff) -> None:
+        """The active agent switched."""
+
+    def on_false_interruption(self, resumed: bool, agent_name: str | None) -> None:
+        """livekit judged an interruption false."""

@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from .extract import LlmCall, TtsCall
+from .handoff import Handoff
+from .realtime import RealtimeResponse
 from .state import TurnSummary
 
 Stage = tuple[str, int, int, Mapping[str, Any]]  # span name, start ns, end ns, lk_otel attributes
+SpanEvent = tuple[str, int, Mapping[str, Any]]  # event name, time ns, attributes
 
 
 @dataclass(slots=True)  # not frozen: built for every span, and a frozen init costs ~3x
@@ -87,7 +90,15 @@ class MessageE2e:
     e2e_latency: float
 
 
-FeedEvent = EouReported | UsageUpdated | IdentityKnown | MessageE2e
+@dataclass(frozen=True, slots=True)
+class FalseInterruptionReported:
+    """A session's ``agent_false_interruption`` event (``resumed``: the agent went on)."""
+
+    feed_key: int
+    resumed: bool
+
+
+FeedEvent = EouReported | UsageUpdated | IdentityKnown | MessageE2e | FalseInterruptionReported
 
 
 @dataclass(slots=True)  # not frozen: built for every span, and a frozen init costs ~3x
@@ -107,6 +118,7 @@ class Release:
     identity: str | None = None
     stages: tuple[Stage, ...] = ()
     content: Mapping[str, Any] | None = None  # lk_otel.*.pii.* keys: added only if PII allowed
+    events: tuple[SpanEvent, ...] = ()  # span events to add (agent_session: the handoffs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,5 +152,57 @@ class UserTurnDone:
     agent_name: str | None
 
 
-Notice = TurnDone | LlmDone | TtsDone | UserTurnDone
+# issue-13 notices: each tells an observer that has the matching optional method
+# (``RealtimeObserver``); observers without it are skipped
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseDone:
+    """A realtime model response's metrics arrived (on its span's end)."""
+
+    response: RealtimeResponse
+    agent_name: str | None
+
+    def deliver(self, observer: Any) -> None:
+        if (f := getattr(observer, "on_response", None)) is not None:
+            f(self.response, self.agent_name)
+
+
+@dataclass(frozen=True, slots=True)
+class InterruptedTurn:
+    """An interrupted turn's barge-in figures (``lk_otel.turn.played_duration`` …)."""
+
+    figures: Mapping[str, Any]
+    agent_name: str | None
+
+    def deliver(self, observer: Any) -> None:
+        if (f := getattr(observer, "on_interrupted_turn", None)) is not None:
+            f(self.figures, self.agent_name)
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffDone:
+    """The active agent switched."""
+
+    handoff: Handoff
+
+    def deliver(self, observer: Any) -> None:
+        if (f := getattr(observer, "on_handoff", None)) is not None:
+            f(self.handoff)
+
+
+@dataclass(frozen=True, slots=True)
+class FalseInterruption:
+    """livekit judged an interruption false (``resumed``: the agent went on)."""
+
+    resumed: bool
+    agent_name: str | None
+
+    def deliver(self, observer: Any) -> None:
+        if (f := getattr(observer, "on_false_interruption", None)) is not None:
+            f(self.resumed, self.agent_name)
+
+
+RealtimeNotice = ResponseDone | InterruptedTurn | HandoffDone | FalseInterruption
+Notice = TurnDone | LlmDone | TtsDone | UserTurnDone | RealtimeNotice
 Output = Release | Notice

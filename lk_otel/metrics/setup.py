@@ -19,7 +19,9 @@ from ..configure.env import environ
 from ..configure.resource import build_resource
 from ..export.factory import create_metric_exporter
 from ..export.quiet_metrics import QuietMetricExporter
+from . import realtime
 from .instruments import METER, views
+from .realtime import RealtimeMetricsRecorder
 from .recorder import TurnMetricsRecorder
 
 logger = logging.getLogger("lk_otel")
@@ -45,7 +47,10 @@ def build_meter_provider(
     ]
     # shut down by lk_otel with a bound, not by the SDK's unbounded atexit hook
     provider = MeterProvider(
-        resource=resource, metric_readers=readers, views=views(), shutdown_on_exit=False
+        resource=resource,
+        metric_readers=readers,
+        views=[*views(), *realtime.views()],
+        shutdown_on_exit=False,
     )
     recorder = TurnMetricsRecorder(
         provider.get_meter(METER), genai=not _compat.livekit_records_genai_metrics()
@@ -119,3 +124,30 @@ def attach_metrics(handle: Any, config: TracingConfig) -> None:
     handle.meter_provider = provider
     if handle.processor is not None:
         handle.processor.add_observer(recorder)
+        # issue 13: realtime responses, barge-in, handoffs, false interruptions
+        handle.processor.add_observer(
+            _RealtimeNotices(RealtimeMetricsRecorder(provider.get_meter(METER)))
+        )
+
+
+class _RealtimeNotices:
+    """The realtime recorder as an enrichment observer: the pipeline notices are not its."""
+
+    def __init__(self, recorder: RealtimeMetricsRecorder) -> None:
+        self._recorder = recorder
+        self.on_response = recorder.on_response
+        self.on_interrupted_turn = recorder.on_interrupted_turn
+        self.on_handoff = recorder.on_handoff
+        self.on_false_interruption = recorder.on_false_interruption
+
+    def on_turn(self, turn: Any) -> None:
+        """Recorded by :class:`TurnMetricsRecorder`."""
+
+    def on_user_turn(self, stt_audio_seconds: float, agent_name: str | None) -> None:
+        """Recorded by :class:`TurnMetricsRecorder`."""
+
+    def on_llm(self, call: Any, agent_name: str | None) -> None:
+        """Recorded by :class:`TurnMetricsRecorder`."""
+
+    def on_tts(self, call: Any, agent_name: str | None) -> None:
+        """Recorded by :class:`TurnMetricsRecorder`."""

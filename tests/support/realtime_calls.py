@@ -1,5 +1,7 @@
-"""A scripted realtime call whose livekit spans travel over OTLP/gRPC to the in-process
-receiver, turned into the plain spans the issue-13 figures are computed from."""
+"""A scripted realtime call traced with ``setup_tracing()``: its spans travel over OTLP/gRPC
+to the in-process receiver, enriched. The same spans give the reference figures computed
+offline (``figures()``, from livekit's own keys) and what the enrichment exported
+(``exported()``, the ``lk_otel.*`` keys and handoff events on the received spans)."""
 
 from __future__ import annotations
 
@@ -7,11 +9,10 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
-from livekit.agents import telemetry
-from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
-
+import lk_otel
+from lk_otel import semconv as sc
+from lk_otel.configure.tracing import TracingHandle
+from lk_otel.enrich.handoff import Handoff
 from lk_otel.enrich.realtime_call import CallFigures, PlainSpan, call_figures
 from lk_otel.simulation.realtime_runner import RealtimeResult, run_realtime_script
 from lk_otel.simulation.realtime_script import RealtimeScript, load_realtime_script
@@ -60,7 +61,37 @@ class RealtimeCall:
         )
 
     def figures(self, **kwargs: Any) -> CallFigures:
+        """The reference figures, computed offline from livekit's keys on the spans."""
         return call_figures(self.plain, **kwargs)
+
+    def exported(self) -> CallFigures:
+        return exported_figures(self.spans)
+
+
+def exported_figures(spans: list[SpanRecord]) -> CallFigures:
+    """What ``setup_tracing()``'s enrichment wrote: the ``lk_otel.*`` keys of every received
+    span (arrays as tuples) and the ``lk_otel.handoff`` events of ``agent_session``."""
+    attributes = {
+        s.span_id: {
+            k: tuple(v) if isinstance(v, list) else v
+            for k, v in s.attributes.items()
+            if k.startswith("lk_otel.")
+        }
+        for s in spans
+    }
+    handoffs = [
+        Handoff(
+            e.attributes.get(sc.HANDOFF_FROM),
+            e.attributes[sc.HANDOFF_TO],
+            e.attributes.get(sc.HANDOFF_TOOL),
+            e.time_ns / 1e9,
+        )
+        for s in spans
+        if s.name == sc.SPAN_AGENT_SESSION
+        for e in s.events
+        if e.name == sc.EVENT_HANDOFF
+    ]
+    return CallFigures(attributes=attributes, handoffs=handoffs)
 
 
 def plain(span: SpanRecord) -> PlainSpan:
@@ -74,16 +105,26 @@ def plain(span: SpanRecord) -> PlainSpan:
     )
 
 
-def _provider(receiver: OtlpReceiver) -> TracerProvider:
-    provider = TracerProvider()
-    provider.add_span_processor(
-        BatchSpanProcessor(
-            OTLPSpanExporter(endpoint=receiver.grpc_endpoint, insecure=True),
-            schedule_delay_millis=200,
-        )
+# the prices every traced call is set up with (the cost tests compute with the same rates)
+REALTIME_RATES = {
+    "input_per_1m": 4.0,
+    "cached_input_per_1m": 0.4,
+    "output_per_1m": 16.0,
+    "input_audio_per_1m": 32.0,
+    "cached_input_audio_per_1m": 0.4,
+    "output_audio_per_1m": 64.0,
+}
+PRICES = {"openai/gpt-realtime-sim": REALTIME_RATES}
+
+
+def _tracing(receiver: OtlpReceiver, **setup: Any) -> TracingHandle:
+    """``setup_tracing()`` exporting over OTLP/gRPC to ``receiver``."""
+    receiver.clear()
+    return lk_otel.setup_tracing(
+        lk_otel.OTLP(endpoint=receiver.grpc_endpoint, protocol="grpc"),
+        schedule_delay=0.05,
+        **{"prices": PRICES, **setup},
     )
-    telemetry.set_tracer_provider(provider)
-    return provider
 
 
 async def pipeline_call(
@@ -92,12 +133,12 @@ async def pipeline_call(
     """The package's scripted STT/LLM/TTS call (``run_scenario``), spans over OTLP/gRPC."""
     from lk_otel.simulation import load_scenario, run_scenario
 
-    provider = _provider(receiver)
+    handle = _tracing(receiver)
     try:
         result = await run_scenario(load_scenario(scenario), speed=speed, on_session=on_session)
-        provider.force_flush()
+        handle.force_flush(10)
     finally:
-        provider.shutdown()
+        handle.shutdown(5)
     spans = receiver.wait_for_spans(lambda s: s.name == "agent_session")
     return result, spans, [plain(s) for s in spans]
 
@@ -107,17 +148,18 @@ async def realtime_call(
     script: RealtimeScript | str = "realtime",
     *,
     speed: float = 2.0,
+    setup: dict[str, Any] | None = None,
     **overrides: Any,
 ) -> RealtimeCall:
     if isinstance(script, str):
         script = load_realtime_script(script)
     if overrides:
         script = replace(script, **overrides)
-    provider = _provider(receiver)
+    handle = _tracing(receiver, **(setup or {}))
     try:
         result = await run_realtime_script(script, speed=speed)
-        provider.force_flush()
+        handle.force_flush(10)
     finally:
-        provider.shutdown()
+        handle.shutdown(5)
     spans = receiver.wait_for_spans(lambda s: s.name == "agent_session")
     return RealtimeCall(result=result, spans=spans, plain=[plain(s) for s in spans])

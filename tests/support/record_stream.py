@@ -27,6 +27,7 @@ from lk_otel.collect.instrumentor import CURRENT_FEED
 from lk_otel.enrich.records import (
     EouReported,
     EouTiming,
+    FalseInterruptionReported,
     FeedEvent,
     IdentityKnown,
     MessageE2e,
@@ -91,6 +92,8 @@ def _row(rec: Record) -> dict[str, Any]:
         return {"t": "usage", "feed_key": rec.feed_key, "rows": list(rec.rows)}
     if isinstance(rec, MessageE2e):
         return {"t": "message_e2e", **{f: getattr(rec, f) for f in rec.__slots__}}
+    if isinstance(rec, FalseInterruptionReported):
+        return {"t": "false_interruption", "feed_key": rec.feed_key, "resumed": rec.resumed}
     return {"t": "identity", "feed_key": rec.feed_key, "identity": rec.identity}
 
 
@@ -121,6 +124,8 @@ def load(path: Path) -> tuple[_compat.LivekitProfile, list[Record]]:
             records.append(UsageUpdated(row["feed_key"], tuple(row["rows"])))
         elif kind == "message_e2e":
             records.append(MessageE2e(**row))
+        elif kind == "false_interruption":
+            records.append(FalseInterruptionReported(row["feed_key"], row["resumed"]))
         else:
             records.append(IdentityKnown(row["feed_key"], row["identity"]))
     return profile, records
