@@ -156,7 +156,9 @@ def test_every_reply_has_livekits_e2e_from_the_generation_that_has_it(rec: Recor
         root = by_index[f.added[sc.TURN_FOLLOW_UP_OF]]
         assert raw[f.span_id][sc.LK_PARENT_GENERATION_ID] == raw[root.span_id][sc.LK_GENERATION_ID]
         assert f.added[sc.TURN_FOLLOW_UP_INDEX] == 1 and root.added[sc.TURN_FOLLOW_UPS] == 1
+        # a follow-up names its place and the agent speaking, never totals (no double count)
         assert not {k for k in f.added if k.startswith("lk_otel.turn.")} - {
+            sc.TURN_AGENT,
             sc.TURN_FOLLOW_UP_OF,
             sc.TURN_FOLLOW_UP_INDEX,
         }

@@ -11,11 +11,11 @@ from typing import Any
 
 import lk_otel
 from lk_otel import semconv as sc
-from lk_otel.configure.tracing import TracingHandle
 from lk_otel.enrich.handoff import Handoff
 from lk_otel.enrich.realtime_call import CallFigures, PlainSpan, call_figures
 from lk_otel.simulation.realtime_runner import RealtimeResult, run_realtime_script
 from lk_otel.simulation.realtime_script import RealtimeScript, load_realtime_script
+from lk_otel.tracing import TracingHandle
 from support.otlp_receiver import OtlpReceiver, SpanRecord
 
 
