@@ -740,7 +740,9 @@ async def test_memory_is_flat_across_batches_of_sessions(handles: Handles) -> No
             retained.append(sum(t.size for t in snapshot.filter_traces(ours).traces))
     finally:
         tracemalloc.stop()
-    growth_ours = retained[-1] - retained[1]
+    # against the warm-up batch: the enrichment's bounded caches (recent parents, parsed
+    # metrics) are full after it, and a reading between batches may catch the worker mid-batch
+    growth_ours = retained[-1] - max(retained[0], retained[1])
     growth_total = [b - a for a, b in itertools.pairwise(totals[1:])]
     assert sink.count > 0
     assert growth_ours <= 64_000, retained
