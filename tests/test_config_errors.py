@@ -642,7 +642,7 @@ def test_targets_that_differ_only_in_a_hidden_credential_have_different_reprs(
     second = setup_tracing(target("key-two"))
     handles.append(second)
     assert second is not first
-    assert setup_tracing(target("cd")) is second
+    assert setup_tracing(target("key-two")) is second
 
 
 def test_fingerprint_is_keyed_and_stable() -> None:
