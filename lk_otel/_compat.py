@@ -624,3 +624,15 @@ def profile_for(facts: ReleaseFacts) -> LivekitProfile:
         strips_pii=facts.allow_pii_arg,
         sibling_follow_up_turns=facts.follow_up == "sibling_turn",
     )
+
+
+def grpc_exporter_without_retry(exporter_cls: type) -> dict[str, Any]:
+    """Keyword arguments that turn off the official gRPC span exporter's own retry loop.
+
+    SDK 1.40+ takes ``retryable_error_codes``: a truthy, empty iterable means "retry on no
+    code" (an empty tuple would mean the default codes). SDK 1.39 (livekit-agents 1.3-1.5
+    pin it) has no such argument: its exporter keeps its own back-off there.
+    """
+    if "retryable_error_codes" in inspect.signature(exporter_cls.__init__).parameters:
+        return {"retryable_error_codes": iter(())}
+    return {}

@@ -7,6 +7,7 @@ from typing import Any
 from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, MetricExporter
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SpanExporter
 
+from .. import _compat
 from ..configure.backends import ExportTarget
 from .console import Stdout, format_span
 from .otlp_json_file import OTLPJsonFileMetricExporter, OTLPJsonFileSpanExporter
@@ -54,9 +55,8 @@ def create_span_exporter(target: ExportTarget) -> SpanExporter:
 
     # BackendExporter is the one place spans are retried (every 50 ms while a flush waits);
     # the gRPC exporter's own exponential back-off (1, 2, 4 s inside one export() call) would
-    # hold the worker while a flapping backend is up. A truthy, empty iterable is the public
-    # way to say "retry on no code" (an empty tuple would mean "the default codes").
-    return _otlp(target, Grpc, Http, retryable_error_codes=iter(()))
+    # hold the worker while a flapping backend is up; off where the SDK lets us (see _compat)
+    return _otlp(target, Grpc, Http, **_compat.grpc_exporter_without_retry(Grpc))
 
 
 def create_metric_exporter(target: ExportTarget) -> MetricExporter:
