@@ -129,7 +129,12 @@ SDK_OLDEST := 1.39.1
 VENV_SDK_OLD := .venv-lk12-sdk
 LK_MATRIX_TESTS := tests/test_enrichment.py tests/test_simulation.py tests/test_setup_tracing.py \
 	tests/test_versions.py tests/test_compat.py
-SDK_OLDEST_TESTS := $(LK_MATRIX_TESTS) tests/test_check.py tests/test_faults.py
+# Delivery under faults is tested on the lowest SDK too. How SDK 1.39's exporters *log* a
+# failure differs (a refused gRPC connection reads as UNAVAILABLE), so lk-otel check's cause
+# lines and the wording of the one warning per outage are tested on SDK >= 1.44 only: a known
+# gap, stated in the README's Compatibility section.
+SDK_OLDEST_TESTS := $(LK_MATRIX_TESTS) tests/test_faults.py \
+	--deselect tests/test_faults.py::test_a_backend_failing_the_same_way_warns_once
 # issue 16: a call of each release, PII on, through the real agent + gateway collectors: the
 # Langfuse-bound copy keeps none of its content (a slow test: run by name)
 LK_MATRIX_CONTENT_TEST := tests/test_collector_run.py::test_langfuse_gets_none_of_the_content_and_jaeger_all_of_it
