@@ -34,8 +34,9 @@ def test_parse() -> None:
         ({"m": 1}, "prices['m'] must be a mapping of price fields"),
         (
             {"m": {"input": 1, "zzz": 2}},
-            "prices['m']: unknown field 'input'; use cached_input_per_1m, characters_per_1k, "
-            "input_per_1m, output_per_1m, stt_per_minute",
+            "prices['m']: unknown field 'input'; use cached_input_audio_per_1m, "
+            "cached_input_per_1m, characters_per_1k, input_audio_per_1m, input_per_1m, "
+            "output_audio_per_1m, output_per_1m, session_per_minute, stt_per_minute",
         ),
         ({"m": {"input_per_1m": "x"}}, "prices['m']: every price must be a number"),
         ({"m": {"input_per_1m": None}}, "prices['m']: every price must be a number"),
