@@ -1,0 +1,80 @@
+"""Critical-path edges the placement tests leave open: which TTS run is the spoken one,
+and a turn whose first audio is at the user's stop (a path of zero length, not none)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from lk_otel import semconv as sc
+from lk_otel.enrich.critical_path import (
+    critical_path,
+    path_missing,
+    response_latency_attributes,
+)
+from lk_otel.enrich.timeline import LlmRound, TtsRun, TurnTimeline
+
+T0 = 1_700_000_000_000_000_000
+MS = 1_000_000
+
+
+def t(ms: float) -> int:
+    return T0 + round(ms * MS)
+
+
+def base(**changes: object) -> TurnTimeline:
+    timeline = TurnTimeline(
+        user_stop_ns=t(0),
+        audio_start_ns=t(1060),
+        end_of_turn_ns=t(500),
+        transcript_ns=t(300),
+        on_user_turn_completed_ns=(t(505), t(506)),
+        llm=(LlmRound(t(510), t(900), t(800)),),
+        tts=(TtsRun(t(800), t(1100), t(1050)),),
+    )
+    return dataclasses.replace(timeline, **changes)
+
+
+def tts_on_path(timeline: TurnTimeline) -> list[tuple[float, float]]:
+    return [
+        ((s.start_ns - T0) / MS, (s.end_ns - T0) / MS)
+        for s in critical_path(timeline)
+        if s.critical and s.name == sc.STAGE_TTS
+    ]
+
+
+def test_the_flagged_tts_run_wins_over_a_later_heard_one() -> None:
+    runs = (TtsRun(t(800), t(1100), t(900), spoken=True), TtsRun(t(850), t(1100), t(1000)))
+    assert tts_on_path(base(tts=runs)) == [(800.0, 900.0)]
+
+
+def test_a_flagged_run_starting_at_the_audio_is_not_the_spoken_one() -> None:
+    runs = (
+        TtsRun(t(800), t(1100), t(1050), spoken=True),
+        TtsRun(t(1060), t(1200), t(1100), spoken=True),
+    )
+    assert tts_on_path(base(tts=runs)) == [(800.0, 1050.0)]
+
+
+def test_unflagged_the_last_run_heard_by_the_audio_wins() -> None:
+    # the first byte exactly at the first audio is heard; a later first byte is not
+    runs = (TtsRun(t(800), t(1100), t(1060)), TtsRun(t(900), t(1200), t(1100)))
+    assert tts_on_path(base(tts=runs)) == [(800.0, 1060.0)]
+    runs = (TtsRun(t(800), t(1100), t(1050)), TtsRun(t(900), t(1200), t(1100)))
+    assert tts_on_path(base(tts=runs)) == [(800.0, 1050.0)]
+
+
+def test_audio_at_the_users_stop_is_a_zero_length_response() -> None:
+    timeline = base(audio_start_ns=t(0))
+    assert response_latency_attributes(timeline) == {
+        sc.STAGE_NAME: sc.SPAN_RESPONSE_LATENCY,
+        sc.STAGE_DURATION: 0.0,
+        # nothing ran before the first audio: no first token or byte to place
+        sc.STAGE_MISSING: (sc.STAGE_LLM, sc.STAGE_TTS),
+    }
+    assert path_missing(dataclasses.replace(timeline, transcript_ns=None)) == (
+        sc.STAGE_TRANSCRIPTION,
+        sc.STAGE_LLM,
+        sc.STAGE_TTS,
+    )
+    assert response_latency_attributes(base(audio_start_ns=t(0) - 1)) == {}
+    assert path_missing(base(audio_start_ns=t(0) - 1, transcript_ns=None)) == ()
