@@ -6,12 +6,13 @@ from __future__ import annotations
 import dataclasses
 
 from lk_otel import semconv as sc
+from lk_otel.enrich import critical_path as cp
 from lk_otel.enrich.critical_path import (
     critical_path,
     path_missing,
     response_latency_attributes,
 )
-from lk_otel.enrich.timeline import LlmRound, TtsRun, TurnTimeline
+from lk_otel.enrich.timeline import LlmRound, ToolRun, TtsRun, TurnTimeline
 
 T0 = 1_700_000_000_000_000_000
 MS = 1_000_000
@@ -78,3 +79,47 @@ def test_audio_at_the_users_stop_is_a_zero_length_response() -> None:
     )
     assert response_latency_attributes(base(audio_start_ns=t(0) - 1)) == {}
     assert path_missing(base(audio_start_ns=t(0) - 1, transcript_ns=None)) == ()
+
+
+# --- the plan's helpers, at their boundaries (exact ns ties) ---------------------------
+
+
+def test_a_round_starting_at_the_first_audio_is_not_a_candidate() -> None:
+    timeline = base(llm=(LlmRound(t(510), t(900), t(800)), LlmRound(t(1060), t(1200), t(1100))))
+    assert cp._rounds_before(timeline, t(1060)) == [0]
+
+
+def test_the_spoken_round_is_the_last_uncancelled_with_a_token_by_the_audio() -> None:
+    llm = (
+        LlmRound(t(0), t(100), t(50)),
+        LlmRound(t(10), t(200), t(1060)),  # its token exactly at the audio: heard
+        LlmRound(t(20), t(300), t(60), cancelled=True),
+        LlmRound(t(30), t(400), None),
+    )
+    assert cp._spoken_round(base(llm=llm), [0, 1, 2, 3], t(1060)) == 1
+    assert cp._spoken_round(base(llm=llm), [0, 2, 3], t(1060)) == 0
+    assert cp._spoken_round(base(llm=llm), [2, 3], t(1060)) is None
+
+
+def test_tools_between_is_half_open() -> None:
+    tools = (ToolRun("a", t(10), t(20)), ToolRun("b", t(30), t(40)), ToolRun("c", t(5), t(9)))
+    assert [x.name for x in cp._tools_between(tools, t(10), t(30))] == ["a"]
+
+
+def test_the_chain_walks_back_every_tool_round_that_ended_by_the_next_start() -> None:
+    llm = (
+        LlmRound(t(0), t(100), t(50), tool_calls=("a",)),
+        LlmRound(t(100), t(200), t(150), tool_calls=("b",)),  # ends exactly at the next start
+        LlmRound(t(200), t(300), t(250), spoken=True),
+    )
+    assert cp._chain(base(llm=llm), 2) == (0, 1, 2)
+    late = (*llm[:1], LlmRound(t(100), t(201), t(150), tool_calls=("b",)), llm[2])
+    assert cp._chain(base(llm=late), 2) == (2,)
+
+
+def test_the_tool_chain_keeps_tools_that_end_by_the_next_start() -> None:
+    a, b, c = ToolRun("a", t(0), t(10)), ToolRun("b", t(10), t(20)), ToolRun("c", t(5), t(20))
+    assert cp._tool_chain([a, b]) == [a, b]  # b starts as a ends: sequential
+    assert cp._tool_chain([c, a, b]) == [a, b]  # c overlaps b: parallel, b finished last
+    d = ToolRun("d", t(12), t(15))
+    assert cp._tool_chain([a, d, b]) == [a, b]
