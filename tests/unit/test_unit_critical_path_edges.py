@@ -123,3 +123,53 @@ def test_the_tool_chain_keeps_tools_that_end_by_the_next_start() -> None:
     assert cp._tool_chain([c, a, b]) == [a, b]  # c overlaps b: parallel, b finished last
     d = ToolRun("d", t(12), t(15))
     assert cp._tool_chain([a, d, b]) == [a, b]
+
+
+def rows(timeline: TurnTimeline) -> list[tuple]:
+    return [
+        (s.name, (s.start_ns - T0) / MS, (s.end_ns - T0) / MS, s.critical, s.round, s.tool)
+        for s in critical_path(timeline)
+    ]
+
+
+HEAD = [
+    ("end_of_turn", 0.0, 500.0, True, None, None),
+    ("transcription", 0.0, 300.0, False, None, None),
+]
+TAIL = [
+    ("tool_handoff", 690.0, 700.0, True, None, None),
+    ("llm", 700.0, 800.0, True, 2, None),
+    ("tts", 800.0, 1050.0, True, None, None),
+    ("playout", 1050.0, 1060.0, True, None, None),
+]
+SPOKEN = LlmRound(t(700), t(1000), t(800), spoken=True)
+
+
+def test_a_tool_round_started_before_the_path_is_preemptive_llm_off_it() -> None:
+    tool_round = LlmRound(t(400), t(600), t(450), tool_calls=("book",))
+    timeline = base(llm=(tool_round, SPOKEN), tools=(ToolRun("book", t(620), t(690)),))
+    assert rows(timeline) == [
+        *HEAD,
+        ("preemptive_llm", 400.0, 506.0, False, 1, None),
+        ("untracked", 500.0, 505.0, True, None, None),
+        ("on_user_turn_completed", 505.0, 506.0, True, None, None),
+        ("llm", 506.0, 600.0, True, 1, None),
+        ("untracked", 600.0, 620.0, True, None, None),
+        ("tool", 620.0, 690.0, True, None, "book"),
+        *TAIL,
+    ]
+
+
+def test_a_tool_round_ending_with_its_tool_has_no_finish_stage() -> None:
+    for end in (600, 690):  # the tool starts as its round's stream ends / ends with it
+        tool_round = LlmRound(t(510), t(end), t(550), tool_calls=("book",))
+        timeline = base(llm=(tool_round, SPOKEN), tools=(ToolRun("book", t(600), t(690)),))
+        assert rows(timeline) == [
+            *HEAD,
+            ("untracked", 500.0, 505.0, True, None, None),
+            ("on_user_turn_completed", 505.0, 506.0, True, None, None),
+            ("untracked", 506.0, 510.0, True, None, None),
+            ("llm", 510.0, 600.0, True, 1, None),
+            ("tool", 600.0, 690.0, True, None, "book"),
+            *TAIL,
+        ]
