@@ -192,3 +192,26 @@ def test_the_exporter_loggers() -> None:
         "opentelemetry.exporter.otlp.proto.http._common",
         "opentelemetry.exporter.otlp.common.http",
     )
+
+
+def test_a_captured_record_is_not_printed_and_a_fresh_thread_prints() -> None:
+    import threading
+
+    diagnostics.install()
+    logger = logging.getLogger(diagnostics.EXPORTER_LOGGERS[1])
+    seen: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())  # type: ignore[method-assign]
+    logger.addHandler(handler)
+    try:
+        with diagnostics.capture() as sink:
+            logger.error("captured")
+        results: list[bool] = []
+        record = logging.makeLogRecord({"msg": "other thread"})
+        worker = threading.Thread(target=lambda: results.append(diagnostics._FILTER.filter(record)))
+        worker.start()
+        worker.join()
+    finally:
+        logger.removeHandler(handler)
+    assert sink == ["captured"] and seen == []
+    assert results == [True]

@@ -99,3 +99,48 @@ def test_without_prices_no_cost() -> None:
     a = call_figures(SPANS).attributes
     assert sc.TURN_COST not in a[4] and sc.REALTIME_COST not in a[5]
     assert sc.SESSION_COST not in a[1]
+
+
+def test_a_turn_nested_deeper_in_a_turn_is_not_a_turn() -> None:
+    spans = [
+        _span("agent_session", 1, None, 0.0, 9.0),
+        _span("agent_turn", 4, 1, 2.0, 6.0),
+        _span(
+            "realtime_inference", 5, 4, 2.0, 2.5, **{sc.LK_REALTIME_MODEL_METRICS: _metrics("a")}
+        ),
+        _span("agent_turn", 40, 5, 2.1, 2.2, **{"gen_ai.agent.name": "x"}),
+    ]
+    assert 40 not in call_figures(spans).attributes
+
+
+def test_a_single_agent_session_and_a_handoff_without_a_tool() -> None:
+    solo = [
+        _span("agent_session", 1, None, 0.0, 9.0),
+        _span("start_agent_activity", 2, 1, 0.0, 0.1, **{"lk.agent_label": "solo"}),
+    ]
+    assert call_figures(solo).attributes[1][sc.SESSION_AGENTS] == ("solo",)
+    spans = [
+        *solo,
+        _span(
+            "update_agent",
+            3,
+            1,
+            1.0,
+            1.1,
+            **{"lk.previous_agent_label": "solo", "lk.agent_label": "b"},
+        ),
+    ]
+    assert call_figures(spans).handoffs == [handoff.Handoff("solo", "b", None, 1.0)]
+
+
+def test_the_users_speech_ending_at_the_first_audio_is_answered_by_it() -> None:
+    spans = [
+        _span("agent_session", 1, None, 0.0, 9.0),
+        _span("user_speaking", 3, 1, 1.0, 2.0),
+        _span("agent_turn", 4, 1, 1.5, 6.0),
+        _span(
+            "realtime_inference", 5, 4, 1.5, 2.5, **{sc.LK_REALTIME_MODEL_METRICS: _metrics("a")}
+        ),
+        _span("agent_speaking", 6, 4, 2.0, 3.0),
+    ]
+    assert call_figures(spans).attributes[4][sc.TURN_E2E_LATENCY] == 0.0
