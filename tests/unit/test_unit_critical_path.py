@@ -359,6 +359,8 @@ def test_audio_at_the_users_stop_gives_a_zero_length_path() -> None:
     stages = critical_path(timeline)
     assert sum(s.duration_ns for s in stages) == 0
     assert all(s.start_ns == s.end_ns == t(0) for s in stages)
+    # exactly: every stage would start at the end of the turn's interval, so none is kept
+    assert stages == []
 
 
 def test_a_first_byte_after_the_audio_start_is_cut_at_the_audio() -> None:
