@@ -111,7 +111,7 @@ def test_lk_otel_figures_are_numbers_in_jaeger(
         and not t["key"].endswith(  # the names among the figures
             (".kind", ".model", ".provider", ".stage", ".slowest_stage", ".tool", "_model")
         )
-        and not t["key"].endswith(("_provider", ".path_missing", ".missing"))
+        and not t["key"].endswith(("_provider", ".path_missing", ".missing", ".agent", ".agents"))
     ]
     assert numeric
     assert not [n for n in numeric if n[2] not in ("float64", "int64", "bool")]

@@ -183,9 +183,14 @@ def messages(records: Iterable[logging.LogRecord], *needles: str) -> list[str]:
     return [t for t in texts if any(n in t for n in needles)]
 
 
-def processor_maps(handle: lk_otel.TracingHandle) -> dict[str, int]:
-    """Sizes of the enrichment's per-session / per-turn state (its own leak check)."""
-    return dict(handle.processor.tracked())
+def processor_maps(
+    handle: lk_otel.TracingHandle, before: dict[str, int] | None = None
+) -> dict[str, int]:
+    """Sizes of the enrichment's per-session / per-turn state (its own leak check), as grown
+    since ``before``: the enrichment is one per process, so what earlier tests left open
+    (a call that never reached ``aclose()``) is not this test's."""
+    now = dict(handle.processor.tracked())
+    return {k: max(0, v - (before or {}).get(k, 0)) for k, v in now.items()}
 
 
 def values(mapping: dict[str, Any]) -> Iterator[str]:
@@ -668,6 +673,7 @@ async def test_fifty_concurrent_sessions_keep_their_own_numbers_and_leave_no_sta
     memory = InMemorySpanExporter()
     h = start(handles, memory)
     scripts = [load_scenario(scenario(2, tokens=1000 + 10 * i)) for i in range(50)]
+    before = processor_maps(h)
     began = time.monotonic()
     results = await asyncio.gather(*(run_scenario(s, speed=8.0) for s in scripts))
     took = time.monotonic() - began
@@ -679,7 +685,7 @@ async def test_fifty_concurrent_sessions_keep_their_own_numbers_and_leave_no_sta
     assert sessions == 50
     totals = sorted(s.attributes[sc.SESSION_INPUT_TOKENS] for s, _ in sessions_and_turns(spans))
     assert totals == sorted(2 * (1000 + 10 * i) + 1 for i in range(50))
-    maps = processor_maps(h)
+    maps = processor_maps(h, before)
     assert not any(maps.values()), maps
     figure(
         f"50 concurrent sessions: {took:.1f} s, {len(spans)} spans, {turns} turns, "
@@ -693,6 +699,7 @@ async def test_reused_worker_runs_jobs_one_after_another(handles: Handles) -> No
     handle, no span is exported twice, each job's numbers are its own, no state is left."""
     memory = InMemorySpanExporter()
     first = start(handles, memory, service_name="reused-worker")
+    before = processor_maps(first)
     seen = 0
     for job in range(4):
         handle = setup_tracing(memory, service_name="reused-worker", schedule_delay=0.05)
@@ -706,7 +713,7 @@ async def test_reused_worker_runs_jobs_one_after_another(handles: Handles) -> No
         assert check_sessions(new, turns_each=2) == (1, 2)
         (session,) = [s for s in new if s.name == sc.SPAN_AGENT_SESSION]
         assert session.attributes[sc.SESSION_INPUT_TOKENS] == 2 * 200 * (job + 1) + 1
-        assert not any(processor_maps(handle).values()), processor_maps(handle)
+        assert not any(processor_maps(handle, before).values()), processor_maps(handle, before)
     ids = [s.context.span_id for s in memory.get_finished_spans()]
     assert len(ids) == len(set(ids))
     assert len(first.exporters) == 1
@@ -719,6 +726,7 @@ async def test_memory_is_flat_across_batches_of_sessions(handles: Handles) -> No
     grow; the whole process grows only by livekit's own small per-call remainder."""
     sink = Discard()
     h = start(handles, sink)
+    before = processor_maps(h)
     script = load_scenario(scenario(1))
     ours = [
         tracemalloc.Filter(True, str(PACKAGE / part / "*"))
@@ -733,7 +741,7 @@ async def test_memory_is_flat_across_batches_of_sessions(handles: Handles) -> No
             for result in results:
                 assert_clean(result)
             h.force_flush(5)
-            assert not any(processor_maps(h).values()), processor_maps(h)
+            assert not any(processor_maps(h, before).values()), processor_maps(h, before)
             gc.collect()
             snapshot = tracemalloc.take_snapshot()
             totals.append(tracemalloc.get_traced_memory()[0])
