@@ -192,7 +192,11 @@ def _build(config: TracingConfig, previous: TracingHandle | None) -> TracingHand
     provider = TracerProvider(
         resource=config.resource,
         sampler=config.sampler,
-        span_limits=SpanLimits(max_span_attribute_length=config.attribute_value_length_limit),
+        # span, event and link attributes alike (livekit 1.2 puts content in span events)
+        span_limits=SpanLimits(
+            max_attribute_length=config.attribute_value_length_limit,
+            max_span_attribute_length=config.attribute_value_length_limit,
+        ),
         shutdown_on_exit=False,  # shut down by lk_otel with a bound, not by the SDK's atexit
     )
     exporters = _exporters(config, previous)
