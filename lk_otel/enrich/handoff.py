@@ -113,26 +113,36 @@ _AGENT_TOTAL_KEYS: tuple[tuple[str, str], ...] = (
 )
 
 
+def add_agent_usage(totals: dict[str, dict[str, Any]], turn: Mapping[str, Any]) -> None:
+    """Add one turn's ``lk_otel.turn.*`` figures to its agent's entry in ``totals``
+    (``turn.agent`` set; keys the turn lacks are not summed): a session keeps totals, not
+    its turns."""
+    agent = turn.get(sc.TURN_AGENT)
+    if not isinstance(agent, str):
+        return
+    entry = totals.setdefault(agent, {"agent": agent, "turns": 0})
+    entry["turns"] += 1
+    for key, name in _AGENT_TOTAL_KEYS:
+        value = turn.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            entry[name] = entry.get(name, 0) + value
+
+
 def agent_usage(turns: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Per-agent totals of the turns' ``lk_otel.turn.*`` figures (``turn.agent`` set),
-    in order of first turn; keys a turn lacks are not summed."""
+    """Per-agent totals of the turns' ``lk_otel.turn.*`` figures, in order of first turn."""
     totals: dict[str, dict[str, Any]] = {}
     for turn in turns:
-        agent = turn.get(sc.TURN_AGENT)
-        if not isinstance(agent, str):
-            continue
-        entry = totals.setdefault(agent, {"agent": agent, "turns": 0})
-        entry["turns"] += 1
-        for key, name in _AGENT_TOTAL_KEYS:
-            value = turn.get(key)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                entry[name] = entry.get(name, 0) + value
+        add_agent_usage(totals, turn)
     return list(totals.values())
 
 
 def agent_usage_attributes(turns: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     """``lk_otel.session.agent_usage`` (JSON) when more than one agent answered."""
-    usage = agent_usage(turns)
+    return usage_attributes(agent_usage(turns))
+
+
+def usage_attributes(usage: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """``lk_otel.session.agent_usage`` (JSON) of per-agent totals, when there are two or more."""
     if len(usage) < 2:
         return {}
     return {sc.SESSION_AGENT_USAGE: json.dumps(usage, separators=(",", ":"))}

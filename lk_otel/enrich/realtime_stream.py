@@ -72,7 +72,7 @@ class _Call:
     update_agents: int = 0
     handoffs: list[handoff.Handoff] = field(default_factory=list)
     responses: list[realtime.RealtimeResponse] = field(default_factory=list)
-    turn_figures: list[dict[str, Any]] = field(default_factory=list)
+    agent_totals: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-agent usage
     last_realtime_turn: float = float("-inf")  # start of the previous turn with responses
     false_interruptions: list[bool] = field(default_factory=list)
     usage_rows: tuple[Mapping[str, Any], ...] = ()
@@ -280,9 +280,19 @@ class RealtimeTracker:
             user_speech_starts=call.user_starts,
         )
         figures.update(cut)
-        call.turn_figures.append({**added, **figures})
+        handoff.add_agent_usage(call.agent_totals, {**added, **figures})
+        self._forget_user_starts(call, turn.session)
         notices: list[Output] = [InterruptedTurn(cut, agent)] if cut else []
         return figures, notices
+
+    def _forget_user_starts(self, call: _Call, session: int | None) -> None:
+        """Drop the user speech starts no open turn of the call can still be barged in by
+        (a barge-in starts while the turn's agent speaks, after the turn started): a long
+        session keeps a bounded list."""
+        opened = [t.start for t in self._turns.values() if t.session == session]
+        oldest = min(opened) if opened else float("inf")
+        if call.user_starts and call.user_starts[0] < oldest:
+            call.user_starts = [t for t in call.user_starts if t >= oldest]
 
     def _session_figures(
         self, call: _Call, added: Mapping[str, Any]
@@ -297,7 +307,7 @@ class RealtimeTracker:
             notices += [HandoffDone(h) for h in handoffs]
         first = [label for label, _ in call.activities[:1]]
         figures.update(handoff.session_attributes(first, handoffs))
-        figures.update(handoff.agent_usage_attributes(call.turn_figures))
+        figures.update(handoff.usage_attributes(list(call.agent_totals.values())))
         if call.feed_key is not None:  # the session's events were watched
             figures.update(barge_in.session_attributes(call.false_interruptions))
         events = tuple(
