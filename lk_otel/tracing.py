@@ -125,9 +125,9 @@ def setup_tracing(
     sample_rate: float | None = None,
     allow_pii: bool | None = None,
     metadata: Mapping[str, Any] | None = None,
-    langfuse: bool = True,
-    openinference: bool = True,
-    mlflow: bool = True,
+    langfuse: bool | None = None,
+    openinference: bool | None = None,
+    mlflow: bool | None = None,
     tags: Sequence[str] | None = None,
     prices: Mapping[str, Any] | None = None,
     metrics: bool = False,
@@ -144,6 +144,10 @@ def setup_tracing(
     arguments (a reused worker process) returns the installed handle; with other arguments
     it installs a new pipeline, and the sessions still open keep exporting through the old
     one until they end. Raises ``ConfigError`` naming the argument or variable at fault.
+
+    ``langfuse`` / ``openinference`` / ``mlflow`` switch the backend-mapping keys; unset, a
+    mapping is written when a backend reads it (a ``Langfuse`` backend Langfuse's, a
+    ``Jaeger`` none, any other backend or exporter all three).
 
     Export never blocks the call: spans go out in batches every ``schedule_delay`` seconds.
     While a backend is down, up to ``2 * max_queue_size`` spans are held per backend (the

@@ -14,7 +14,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
 from opentelemetry.sdk.trace.export import SpanExporter
@@ -33,6 +33,7 @@ from .redaction import fingerprint, redact_url
 from .urls import is_loopback, validate_endpoint, with_path_suffix, with_signal_path
 
 Protocol = Literal["grpc", "http/protobuf"]
+MAPPINGS: frozenset[str] = frozenset({"langfuse", "openinference", "mlflow"})
 Signal = Literal["traces", "metrics"]
 PROTOCOLS: tuple[str, ...] = ("grpc", "http/protobuf")
 COMPRESSIONS: tuple[str, ...] = ("gzip", "deflate", "none")
@@ -102,6 +103,9 @@ class Backend(ABC):
     """Something traces (and maybe metrics) can be exported to."""
 
     name: str
+    # the backend-mapping keys it reads (``setup_tracing``'s default writes their union);
+    # an OTLP endpoint, a file or a console may be read by anything: all of them
+    reads: ClassVar[frozenset[str]] = MAPPINGS
 
     @abstractmethod
     def resolve(self, env: Environ, signal: Signal = "traces") -> ExportTarget | None:
@@ -244,6 +248,7 @@ class Jaeger(OTLP):
 
     name: str = "jaeger"
     read_env: bool = False
+    reads: ClassVar[frozenset[str]] = frozenset()  # shows livekit's and lk_otel's keys as they are
 
     def resolve(self, env: Environ, signal: Signal = "traces") -> ExportTarget | None:  # type: ignore[override]
         return None if signal == "metrics" else super().resolve(env, signal)  # traces only
@@ -260,6 +265,7 @@ class Langfuse(Backend):
     timeout: float | None = None
     compression: str = "gzip"
     name: str = "langfuse"
+    reads: ClassVar[frozenset[str]] = frozenset({"langfuse"})
 
     def __repr__(self) -> str:
         host = redact_url(self.host) if isinstance(self.host, str) else self.host

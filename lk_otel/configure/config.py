@@ -17,7 +17,7 @@ from opentelemetry.sdk.trace.sampling import Sampler
 
 from ..enrich.options import EnrichOptions
 from ..errors import ConfigError
-from .backends import Backend, BackendArg, ExportTarget, coerce_backends
+from .backends import MAPPINGS, Backend, BackendArg, ExportTarget, coerce_backends
 from .env import Environ, environ, first_env, parse_bool, parse_flag, parse_positive_float
 from .resource import build_resource, check_attributes
 from .sampling import build_sampler
@@ -84,9 +84,9 @@ def resolve_config(
     sample_rate: float | None = None,
     allow_pii: bool | None = None,
     metadata: Mapping[str, Any] | None = None,
-    langfuse: bool = True,
-    openinference: bool = True,
-    mlflow: bool = True,
+    langfuse: bool | None = None,
+    openinference: bool | None = None,
+    mlflow: bool | None = None,
     tags: Sequence[str] | None = None,
     prices: Mapping[str, Any] | None = None,
     metrics: bool = False,
@@ -113,11 +113,12 @@ def resolve_config(
             if isinstance(b, Backend):
                 found = b.resolve(env, "metrics")
                 (metric_targets.append(found) if found else traces_only.append(b.name))
+    read = backend_mappings(backends)
     options = EnrichOptions.build(
         allow_pii=_allow_pii(allow_pii, env),
-        langfuse=parse_flag(langfuse, "langfuse"),
-        openinference=parse_flag(openinference, "openinference"),
-        mlflow=parse_flag(mlflow, "mlflow"),
+        langfuse=_mapping(langfuse, "langfuse", read),
+        openinference=_mapping(openinference, "openinference", read),
+        mlflow=_mapping(mlflow, "mlflow", read),
         tags=tags,
         environment=environment,
         release=service_version,
@@ -146,6 +147,20 @@ def resolve_config(
         metric_targets=tuple(metric_targets),
         traces_only=tuple(traces_only),
     )
+
+
+def backend_mappings(backends: Sequence[object]) -> frozenset[str]:
+    """The backend mappings the backends read: a ``Langfuse`` only Langfuse's, a ``Jaeger``
+    none, any other backend or exporter (which may be read by anything) all of them."""
+    read: frozenset[str] = frozenset()
+    for b in backends:
+        read |= b.reads if isinstance(b, Backend) else MAPPINGS
+    return read
+
+
+def _mapping(value: object, name: str, read: frozenset[str]) -> bool:
+    """A mapping switch: the argument when given, else on when a backend reads it."""
+    return name in read if value is None else parse_flag(value, name)
 
 
 def _export_settings(
