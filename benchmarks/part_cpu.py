@@ -69,7 +69,11 @@ def child_cpu(cfg: dict[str, Any]) -> None:
         pipelines["traceai"] = (traceai, None, traceai.force_flush)
     lk_exporter = exporter()
     handle = setup_tracing(
-        lk_exporter, service_name=SERVICE, max_queue_size=queue, flush_timeout=120
+        lk_exporter,
+        service_name=SERVICE,
+        max_queue_size=queue,
+        flush_timeout=120,
+        **MAPPING_SWITCHES[cfg["mappings"]],
     )
     assert handle.provider is not None
 
@@ -149,6 +153,15 @@ def child_cpu(cfg: dict[str, Any]) -> None:
     _emit(out)
 
 
+# what the backend mappings are for each measured configuration: an exporter object reads as
+# "any backend" (all three, the default for it); a Jaeger backend's default is none of them
+MAPPING_SWITCHES: dict[str, dict[str, bool]] = {
+    "all": {},
+    "none": {"langfuse": False, "openinference": False, "mlflow": False},
+}
+MAPPING_LABELS = {"all": "all backend mappings", "none": "no backend mapping, as for Jaeger"}
+
+
 def part_cpu(sizes: Sizes, stream: Path, receiver: Receiver) -> tuple[list[Figure], dict[str, Any]]:
     print(
         "\n[1] CPU per span: lk_otel setup_tracing() vs bare TracerProvider+BSP "
@@ -156,11 +169,14 @@ def part_cpu(sizes: Sizes, stream: Path, receiver: Receiver) -> tuple[list[Figur
     )
     figures: list[Figure] = []
     results: dict[str, Any] = {}
-    for exporter, calls in (
-        ("counting", sizes.calls_per_run),
-        ("otlp", sizes.otlp_calls_per_run),
+    for exporter, calls, mappings in (
+        ("counting", sizes.calls_per_run, "all"),
+        ("counting", sizes.calls_per_run, "none"),
+        ("otlp", sizes.otlp_calls_per_run, "all"),
+        ("otlp", sizes.otlp_calls_per_run, "none"),
     ):
         cfg = {
+            "mappings": mappings,
             "stream": str(stream),
             "exporter": exporter,
             "endpoint": receiver.grpc_endpoint,
@@ -170,8 +186,9 @@ def part_cpu(sizes: Sizes, stream: Path, receiver: Receiver) -> tuple[list[Figur
         }
         before = receiver.command("clear")["spans"] if exporter == "otlp" else 0
         r = run_child("cpu", cfg).result
-        results[exporter] = r
+        results[f"{exporter}/{mappings}"] = r
         label = "counting exporter" if exporter == "counting" else "OTLP/gRPC exporter"
+        label = f"{label}, {MAPPING_LABELS[mappings]}"
         print(
             f"  {label}: {r['rounds']} rounds x {r['calls_per_run']} calls x "
             f"{r['spans_per_call']} spans; median us/span (caller thread / whole process):"
@@ -198,7 +215,7 @@ def part_cpu(sizes: Sizes, stream: Path, receiver: Receiver) -> tuple[list[Figur
         else:
             got = receiver.command("count")["spans"] - before
             print(f"    receiver accepted {got} spans")
-            results[exporter]["receiver_accepted"] = got
+            results[f"{exporter}/{mappings}"]["receiver_accepted"] = got
             receiver.command("clear")
         figures += _cpu_figures(label, r)
     return figures, results

@@ -17,10 +17,12 @@ from lk_otel import _compat
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "pipeline_overhead.py"
 FIGURES = (
-    "CPU/span caller-thread lk_otel / bare (counting exporter)",
-    "CPU/span whole-process lk_otel / bare (counting exporter)",
-    "CPU/span caller-thread lk_otel / bare (OTLP/gRPC exporter)",
-    "CPU/span whole-process lk_otel / bare (OTLP/gRPC exporter)",
+    *(
+        f"CPU/span {kind} lk_otel / bare ({exporter}, {mappings})"
+        for exporter in ("counting exporter", "OTLP/gRPC exporter")
+        for mappings in ("all backend mappings", "no backend mapping, as for Jaeger")
+        for kind in ("caller-thread", "whole-process")
+    ),
     "loop lag p99 added, healthy backend",
     "loop lag p99 added, dead backend",
     "loop lag p99 added, stalled backend",
@@ -66,7 +68,7 @@ def test_quick_run_prints_the_table_with_every_figure(tmp_path: Path) -> None:
         assert matching[0].rstrip().endswith((" PASS", " MISS")), matching[0]
     # traceai-livekit beside lk_otel: measured, or "unavailable: <why>" when not installed
     peer_rows = [row for row in rows if row.startswith("  traceai-livekit ")]
-    assert len(peer_rows) == 4 and all(" / bare " in row for row in peer_rows), peer_rows
+    assert len(peer_rows) == 8 and all(" / bare " in row for row in peer_rows), peer_rows
     for label in ("command ", "versions ", "machine ", "wall time "):
         assert any(line.startswith(label) for line in proc.stdout.splitlines()), label
     assert "--quick" in next(
