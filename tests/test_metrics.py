@@ -101,3 +101,33 @@ def test_livekit_own_instruments_reach_the_backend(exported: tuple[OtlpReceiver,
     receiver, _ = exported
     names = {m.name for m in receiver.metrics()}
     assert any(n.startswith("lk.agents.") for n in names), sorted(names)
+
+
+RECONFIGURE_SCRIPT = Path(__file__).parent / "support" / "metrics_reconfigure_call.py"
+
+
+@pytest.mark.slow
+def test_each_configuration_records_the_turns_of_its_own_sessions() -> None:
+    """Two overlapping calls, the second under a second ``setup_tracing(metrics=True)``:
+    each configuration's metrics count its own call's turns, none of the other's (a replaced
+    configuration's recorder neither hears later sessions nor stays subscribed)."""
+    with OtlpReceiver() as first, OtlpReceiver() as second:
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                [str(Path(__file__).parents[1]), os.environ.get("PYTHONPATH", "")]
+            ),
+        }
+        done = subprocess.run(
+            [sys.executable, str(RECONFIGURE_SCRIPT), first.grpc_endpoint, second.grpc_endpoint],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        replies = json.loads(done.stdout.strip().splitlines()[-1])
+        assert replies["first"] >= 4 and replies["second"] >= 1, replies
+        for receiver, key in ((first, "first"), (second, "second")):
+            metric = latest(receiver, sc.METRIC_TURN_E2E)
+            assert sum(p.count for p in metric.data_points) == replies[key], key

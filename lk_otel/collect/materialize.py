@@ -12,6 +12,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from .. import _compat
 from .. import semconv as sc
 from ..enrich import mappings, redact, waterfall
+from ..enrich.observer import EnrichmentObserver
 from ..enrich.options import EnrichOptions
 from ..enrich.records import Release
 from ..enrich.view import SpanView
@@ -26,6 +27,8 @@ class Route:
     options: EnrichOptions
     on_released: Callable[[], None] | None = None
     deadline: float = 0.0
+    # told about the turns of this configuration's sessions (its metrics), and no others
+    observers: tuple[EnrichmentObserver, ...] = ()
     redact: bool = field(init=False)
     mapper: mappings.BackendMapper = field(init=False)
 

@@ -71,9 +71,10 @@ class LkOtelSpanProcessor(SpanProcessor):
         self._queue: deque[tuple[Any, ...]] = deque()
         self._wake = threading.Event()
         self._delay = schedule_delay
-        self._observers: tuple[EnrichmentObserver, ...] = tuple(observers)
         self._feeds: dict[int, SessionFeed] = {}  # agent_session span id -> its feed
-        self._routes: dict[int, Route] = {0: Route(tuple(sinks), options)}
+        first = Route(tuple(sinks), options, observers=tuple(observers))
+        self._routes: dict[int, Route] = {0: first}
+        self._newest = first  # the route of the latest configuration (caller's side)
         self._current = 0
         self._retiring: list[int] = []
         self._correlator = TurnCorrelator(
@@ -139,8 +140,11 @@ class LkOtelSpanProcessor(SpanProcessor):
 
     # --- control -------------------------------------------------------------------------
     def add_observer(self, observer: EnrichmentObserver) -> None:
-        """Also tell ``observer`` about every turn, user turn, LLM call and synthesis."""
-        self._observers = (*self._observers, observer)
+        """Tell ``observer`` about every turn, user turn, LLM call and synthesis of the
+        sessions that start under the latest configuration (a replaced configuration's
+        observers hear its own sessions to their end, and nothing after)."""
+        route = self._newest
+        route.observers = (*route.observers, observer)
 
     def reconfigure(
         self,
@@ -158,6 +162,7 @@ class LkOtelSpanProcessor(SpanProcessor):
         once, on the worker thread.
         """
         route = Route(tuple(sinks), options, on_released, handover_timeout)
+        self._newest = route
         self._queue.append((_ROUTE, route))
         self._wake.set()
 
@@ -228,22 +233,24 @@ class LkOtelSpanProcessor(SpanProcessor):
                     sid = span.context.span_id
                     attrs = _compat.span_attributes(span)
                     pending[sid] = (span, attrs)
-                    emit(correlator.end(_ended(sid, span, attrs), now))
+                    route = correlator.route_of(sid)
+                    emit(correlator.end(_ended(sid, span, attrs), now), route)
                 elif kind == _START:
                     correlator.start(_started(item))
                 elif kind == _FEED:
-                    emit(correlator.feed(item[1], now))
+                    route = correlator.route_of_feed(item[1].feed_key)
+                    emit(correlator.feed(item[1], now), route)
                 elif kind == _ROUTE:
                     self._offer()
                     self._switch(item[1])
                 elif kind == _FLUSH:
-                    emit(correlator.release_all())
+                    emit(correlator.release_all(), self._current)
                     self._offer()
                     item[1].set()
             except Exception:
                 self._log_failure(getattr(item[1], "name", "event") if len(item) > 1 else "?")
                 if kind == _END:  # the span goes out as it is
-                    emit([Release(item[1].context.span_id, {}, self._current)])
+                    emit([Release(item[1].context.span_id, {}, self._current)], self._current)
             handled += 1
             if not handled & 15:
                 now = time.monotonic()
@@ -252,7 +259,7 @@ class LkOtelSpanProcessor(SpanProcessor):
                     # event loop must not wait on the enrichment
                     time.sleep(0)
                     last_yield = clock()
-        emit(correlator.expire(time.monotonic()))
+        emit(correlator.expire(time.monotonic()), self._current)
         self._offer()
         self._retire()
         if correlator.tally.nonfinite and not self._nonfinite_logged:
@@ -302,9 +309,10 @@ class LkOtelSpanProcessor(SpanProcessor):
                 except Exception:
                     self._log_failure("on_released")
 
-    def _emit(self, outputs: list[Output]) -> None:
+    def _emit(self, outputs: list[Output], route: int) -> None:
         """Materialise released spans into the batches (right away, while the span's
-        attributes are warm), tell the observers about the notices."""
+        attributes are warm), tell ``route``'s observers about the notices (all of one
+        session's, which started under ``route``)."""
         for o in outputs:
             if type(o) is Release:
                 held = self._pending.pop(o.span_id, None)
@@ -323,7 +331,7 @@ class LkOtelSpanProcessor(SpanProcessor):
                 else:
                     batch += spans
             else:
-                self._notify(o)
+                self._notify(o, route)
 
     def _offer(self) -> None:
         """Offer the batches built so far to their routes' sinks."""
@@ -335,9 +343,10 @@ class LkOtelSpanProcessor(SpanProcessor):
                 except Exception:  # a sink must not raise; if it does, the others still get theirs
                     self._log_failure("sink")
 
-    def _notify(self, notice: Output) -> None:
+    def _notify(self, notice: Output, route: int) -> None:
         """Tell the observers; their failure must not cost any span its attributes."""
-        for observer in self._observers:
+        found = self._routes.get(route) or self._routes[self._current]
+        for observer in found.observers:
             try:
                 if isinstance(notice, TurnDone):
                     observer.on_turn(notice.summary)

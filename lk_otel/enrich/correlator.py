@@ -149,6 +149,20 @@ class TurnCorrelator:
         """Sessions that start from now on belong to ``route`` and use ``prices``."""
         self._route, self._prices = route, prices
 
+    def route_of(self, span_id: int) -> int:
+        """The route of the session the open span ``span_id`` is in (the current route for
+        a span outside any session): where what its end tells goes."""
+        node = self._open.get(span_id)
+        state = self._sessions.get(node.session) if node and node.session is not None else None
+        return self._route if state is None else state.route
+
+    def route_of_feed(self, feed_key: int) -> int:
+        """The route of the open session whose events come under ``feed_key``."""
+        for state in self._sessions.values():
+            if state.feed_key == feed_key:
+                return state.route
+        return self._route
+
     def sessions_on(self, route: int) -> int:
         """How many open sessions belong to ``route``."""
         return sum(1 for s in self._sessions.values() if s.route == route)
