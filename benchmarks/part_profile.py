@@ -37,6 +37,7 @@ def child_profile(cfg: dict[str, Any]) -> None:
     from lk_otel.collect.feed import SessionFeed
     from lk_otel.collect.instrumentor import CURRENT_FEED
     from lk_otel.enrich import waterfall
+    from lk_otel.enrich.records import Release
 
     _quiet_logs()
     steps = sr.load(Path(cfg["stream"]))
@@ -55,17 +56,20 @@ def child_profile(cfg: dict[str, Any]) -> None:
         token = CURRENT_FEED.set(SessionFeed())
         return lambda: CURRENT_FEED.reset(token)
 
+    correlator = processor._correlator  # lk_otel's own: switched off here, diagnostic only
+
     def switch(enrich: bool, spans: bool) -> None:
         waterfall.build = build if spans else (lambda *a, **k: [])
-        for name, stub in (("_start", lambda span: None), ("_end", lambda span: (None, None))):
-            if enrich:
-                processor.__dict__.pop(name, None)
-            else:
-                setattr(processor, name, stub)
+        for name in ("start", "end", "feed"):
+            correlator.__dict__.pop(name, None)
+        if not enrich:  # every span released as it ended: queue, worker and export only
+            correlator.start = lambda rec: None
+            correlator.end = lambda rec, now=0.0: [Release(rec.span_id, {}, 0)]
+            correlator.feed = lambda event, now=0.0: []
 
     variants: dict[str, tuple[Any, tuple[bool, bool]]] = {
         "bare SDK + livekit's PII processor": (bare, (True, True)),
-        "lk_otel shell (enrichment off)": (handle.provider, (False, False)),
+        "lk_otel shell (correlation off)": (handle.provider, (False, False)),
         "lk_otel, no waterfall spans": (handle.provider, (True, False)),
         "lk_otel full": (handle.provider, (True, True)),
     }

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 import time
 import urllib.error
@@ -24,28 +23,13 @@ from lk_otel.simulation import load_scenario, run_scenario
 from support.otlp_receiver import OtlpReceiver, Transport
 from support.tracing_helpers import EndedSpans
 
-pytest_plugins = ["support.receiver_fixtures"]
+pytest_plugins = ["support.receiver_fixtures", "support.setup_fixtures"]
 SHUTDOWN_MARGIN = 1.0
 BIG = 5_000_000  # characters a tool returns
 
 
 def figure(text: str) -> None:
     print(f"FIGURE: {text}")
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in list(os.environ):
-        if var.startswith(("OTEL_", "LANGFUSE_", "LIVEKIT_TELEMETRY_")):
-            monkeypatch.delenv(var)
-
-
-@pytest.fixture
-def handles() -> Iterator[list[lk_otel.TracingHandle]]:
-    made: list[lk_otel.TracingHandle] = []
-    yield made
-    for h in made:
-        h.shutdown(2)
 
 
 def scenario(turns: int = 2, *, tool_result: str | None = None) -> dict[str, Any]:

@@ -8,17 +8,13 @@ receiver gets from a simulated call (HTTP for Langfuse, gRPC for Jaeger).
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 import lk_otel
 from lk_otel.simulation import load_scenario, run_scenario
 from support.otlp_receiver import OtlpReceiver
 
-pytest_plugins = ["support.receiver_fixtures"]
+pytest_plugins = ["support.receiver_fixtures", "support.setup_fixtures"]
 
 PREFIXES = {
     "langfuse": ("langfuse.",),
@@ -44,21 +40,6 @@ SCENARIO = {
         }
     ]
 }
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in list(os.environ):
-        if var.startswith(("OTEL_", "LANGFUSE_", "LIVEKIT_TELEMETRY_")):
-            monkeypatch.delenv(var)
-
-
-@pytest.fixture
-def handles() -> Iterator[list[lk_otel.TracingHandle]]:
-    made: list[lk_otel.TracingHandle] = []
-    yield made
-    for h in made:
-        h.shutdown(2)
 
 
 def langfuse(receiver: OtlpReceiver) -> lk_otel.Langfuse:

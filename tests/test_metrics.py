@@ -14,6 +14,7 @@ from lk_otel import _compat
 from lk_otel import semconv as sc
 from lk_otel.metrics.instruments import GENAI_DURATION_BUCKETS, VOICE_LATENCY_BUCKETS
 from support.otlp_receiver import MetricRecord, OtlpReceiver
+from support.setup_fixtures import child_env
 
 pytest_plugins = ["support.receiver_fixtures"]
 SCRIPT = Path(__file__).parent / "support" / "metrics_call.py"
@@ -112,15 +113,9 @@ def test_each_configuration_records_the_turns_of_its_own_sessions() -> None:
     each configuration's metrics count its own call's turns, none of the other's (a replaced
     configuration's recorder neither hears later sessions nor stays subscribed)."""
     with OtlpReceiver() as first, OtlpReceiver() as second:
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(
-                [str(Path(__file__).parents[1]), os.environ.get("PYTHONPATH", "")]
-            ),
-        }
         done = subprocess.run(
             [sys.executable, str(RECONFIGURE_SCRIPT), first.grpc_endpoint, second.grpc_endpoint],
-            env=env,
+            env=child_env(),
             capture_output=True,
             text=True,
             timeout=180,
