@@ -128,7 +128,7 @@ LK_MINORS := 1.3.12 1.4.6 1.5.17 1.6.10 1.7.1
 SDK_OLDEST := 1.39.1
 VENV_SDK_OLD := .venv-lk12-sdk
 LK_MATRIX_TESTS := tests/test_enrichment.py tests/test_simulation.py tests/test_setup_tracing.py \
-	tests/test_versions.py tests/test_compat.py
+	tests/test_versions.py tests/test_compat.py tests/test_mapping_selection.py
 # Delivery under faults is tested on the lowest SDK too. How SDK 1.39's exporters *log* a
 # failure differs (a refused gRPC connection reads as UNAVAILABLE), so lk-otel check's cause
 # lines and the wording of the one warning per outage are tested on SDK >= 1.44 only: a known
