@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,21 @@ class Price:
 
 
 _KEYS = {f.name for f in fields(Price)}
+
+
+class RealtimeTokens(Protocol):
+    """One realtime response's tokens by modality (inputs include their cached part)."""
+
+    provider: str | None
+    model: str | None
+    input_audio: int
+    input_text: int
+    input_image: int
+    cached_audio: int
+    cached_text: int
+    cached_image: int
+    output_audio: int
+    output_text: int
 
 
 @dataclass(frozen=True)
@@ -119,3 +134,17 @@ class PriceTable:
             + output_audio * p.output_audio_per_1m
         )
         return tokens / 1e6 + session_seconds / 60.0 * p.session_per_minute
+
+    def realtime_response(self, u: RealtimeTokens, session_seconds: float) -> float | None:
+        """:meth:`realtime` of a response's tokens; image tokens are billed as text."""
+        return self.realtime(
+            u.provider,
+            u.model,
+            input_audio=u.input_audio,
+            input_text=u.input_text + u.input_image,
+            cached_audio=u.cached_audio,
+            cached_text=u.cached_text,
+            output_audio=u.output_audio,
+            output_text=u.output_text,
+            session_seconds=session_seconds,
+        )

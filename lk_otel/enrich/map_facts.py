@@ -239,17 +239,7 @@ def cost(u: Usage | None, prices: PriceTable | None) -> float | None:
     if isinstance(u, TtsUsage):
         return prices.tts(u.provider, u.model, u.characters)
     if isinstance(u, RealtimeUsage):
-        return prices.realtime(
-            u.provider,
-            u.model,
-            input_audio=u.input_audio,
-            input_text=u.input_text + u.input_image,
-            cached_audio=u.cached_audio,
-            cached_text=u.cached_text + u.cached_image,
-            output_audio=u.output_audio,
-            output_text=u.output_text,
-            session_seconds=u.session_seconds,
-        )
+        return prices.realtime_response(u, u.session_seconds)
     return prices.stt(u.provider, u.model, u.audio_seconds)
 
 

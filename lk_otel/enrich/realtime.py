@@ -191,17 +191,7 @@ def e2e_latency(
 
 def realtime_cost(prices: PriceTable, response: RealtimeResponse) -> float | None:
     """Cost of one response at the model's audio/text token rates; None: no price."""
-    return prices.realtime(
-        response.provider,
-        response.model,
-        input_audio=response.input_audio,
-        input_text=response.input_text + response.input_image,
-        cached_audio=response.cached_audio,
-        cached_text=response.cached_text + response.cached_image,
-        output_audio=response.output_audio,
-        output_text=response.output_text,
-        session_seconds=response.session_duration,
-    )
+    return prices.realtime_response(response, response.session_duration)
 
 
 def usage_totals(responses: Iterable[RealtimeResponse]) -> dict[str, int]:
