@@ -328,6 +328,16 @@ def takes_turn_handling() -> bool:
 
 
 @cache
+def session_close_may_hang() -> bool:
+    """Whether ``AgentSession.aclose()`` can wait forever after its call was cancelled.
+
+    1.2 and 1.3: ``SpeechHandle.add_done_callback`` only stores the callback, never calling
+    it for a handle already done, so when ``asyncio.run``'s teardown cancels livekit's own
+    tasks with the call, ``aclose()`` awaits an interrupt that never resolves (measured on
+    1.2.18 and 1.3.12 with and without tracing; 1.4.6 and 1.8.9 call back)."""
+    return livekit_version() < (1, 4, 0)
+
+
 def takes_aec_warmup() -> bool:
     """Whether AgentSession has ``aec_warmup_duration`` (a field of ``AgentSessionOptions``)."""
     from livekit.agents.voice import agent_session

@@ -16,6 +16,7 @@ from livekit.agents.voice.transcription.synchronizer import TranscriptSynchroniz
 from .. import _compat
 from .agent import _json_type
 from .audio import SimAudioInput, SimAudioOutput, SimTextOutput
+from .closing import close_session
 from .realtime import ScriptCursor, ScriptedRealtimeModel
 from .realtime_script import RealtimeAgentSpec, RealtimeScript, RealtimeToolCall
 from .runner import FALSE_INTERRUPTION_TIMEOUT, SimulationError
@@ -265,7 +266,7 @@ async def _run(
         await call.play()
     finally:
         try:
-            await session.aclose()
+            await close_session(session)
         finally:
             call.microphone.close()
             await synchronizer.aclose()

@@ -16,6 +16,7 @@ from livekit.agents.voice.transcription.synchronizer import TranscriptSynchroniz
 from .. import _compat
 from .agent import SimAgent, speak_greeting
 from .audio import SimAudioInput, SimAudioOutput, SimTextOutput
+from .closing import close_session
 from .cues import ScriptCues
 from .llm import ScriptedLLM
 from .own_agent import AgentSource, build_agent, check_tools
@@ -433,7 +434,7 @@ async def _run_call(
         await call.play()
     finally:
         try:
-            await session.aclose()
+            await close_session(session)
         finally:
             call.microphone.close()
             await synchronizer.aclose()
