@@ -143,7 +143,7 @@ class PriceTable:
             input_audio=u.input_audio,
             input_text=u.input_text + u.input_image,
             cached_audio=u.cached_audio,
-            cached_text=u.cached_text,
+            cached_text=u.cached_text + u.cached_image,
             output_audio=u.output_audio,
             output_text=u.output_text,
             session_seconds=session_seconds,
