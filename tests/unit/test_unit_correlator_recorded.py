@@ -4,6 +4,7 @@ against the raw records of the same stream (not against the correlator's own out
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -37,11 +38,16 @@ ROUTE = 7
 PLAIN = {"function_tool", "agent_speaking", "user_speaking", "on_user_turn_completed"}
 
 
+@functools.cache
+def _load(release: str) -> tuple[LivekitProfile, list[Any]]:
+    return load(RECORDINGS / f"default_call_lk{release}.jsonl")
+
+
 class Replayed:
     def __init__(self, release: str) -> None:
         self.release = release
         self.profile: LivekitProfile
-        self.profile, self.records = load(RECORDINGS / f"default_call_lk{release}.jsonl")
+        self.profile, self.records = _load(release)
         self.correlator = TurnCorrelator(
             self.profile,
             route=ROUTE,
@@ -70,7 +76,9 @@ class Replayed:
         return [s for s, r in self.started.items() if r.parent_id == parent and r.name == name]
 
 
-@pytest.fixture(scope="module", params=RELEASES)
+# per test, not per module: mutmut runs only the tests it saw calling the mutated function,
+# and it would credit a module fixture's replay to the first test alone
+@pytest.fixture(params=RELEASES)
 def run(request: pytest.FixtureRequest) -> Replayed:
     return Replayed(request.param)
 

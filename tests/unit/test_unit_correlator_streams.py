@@ -446,3 +446,47 @@ def test_notices_reach_only_observers_with_the_method() -> None:
         ("false", (True, "c")),
     ]
     assert LlmDone and TtsDone  # the pipeline notices are plain values (see recorded tests)
+
+
+def test_non_finite_node_and_request_figures_are_tallied_by_the_correlator() -> None:
+    r = Run()
+    session = r.start("agent_session", None, 0)
+    turn = r.start("agent_turn", session, S)
+    r.span("llm_node", turn, S, 2 * S, **{"lk.response.ttft": float("nan")})
+    node = r.start("tts_node", turn, 2 * S)
+    bad = json.dumps({"ttfb": float("nan"), "characters_count": 3})
+    r.span("tts_request", node, 2 * S, 3 * S, **{"lk.tts_metrics": bad})
+    r.end(node, "tts_node", 2 * S, 3 * S, **{"lk.response.ttfb": float("nan")})
+    assert r.c.tally.nonfinite == 3  # node ttft, request ttfb, node ttfb (its fallback)
+    user = r.span("user_turn", session, 4 * S, 5 * S, **{"lk.end_of_turn_delay": float("nan")})
+    assert r.c.tally.nonfinite == 4 and r.released(user).added == {}
+
+
+def test_calls_keep_their_first_requests_start() -> None:
+    r = Run()
+    session = r.start("agent_session", None, 0)
+    turn = r.start("agent_turn", session, S)
+    node = r.start("llm_node", turn, S)
+    r.span("llm_request", node, S + 5, 2 * S, **{"lk.llm_metrics": llm_metrics()})
+    r.end(node, "llm_node", S, 2 * S)
+    tts = r.start("tts_node", turn, 2 * S)
+    r.span("tts_request", tts, 2 * S + 7, 3 * S, **{"lk.tts_metrics": json.dumps({"ttfb": 0.1})})
+    r.end(tts, "tts_node", 2 * S, 3 * S)
+    r.end(turn, "agent_turn", S, 4 * S)
+    (done,) = [o for o in r.out if isinstance(o, TurnDone)]
+    assert done.summary.llm[0].request_start_ns == S + 5
+    assert done.summary.tts[0].request_start_ns == 2 * S + 7
+    notices = [
+        (type(o).__name__, o.call.start_ns) for o in r.out if isinstance(o, LlmDone | TtsDone)
+    ]
+    assert notices == [("LlmDone", S), ("TtsDone", 2 * S)]
+
+
+def test_a_turn_ending_after_its_session_goes_out_bare() -> None:
+    r = Run()
+    session = r.start("agent_session", None, 0)
+    turn = r.start("agent_turn", session, S, job_session_id=None)
+    r.end(session, "agent_session", 0, 2 * S)
+    got = r.end(turn, "agent_turn", S, 3 * S)
+    assert [(o.span_id, o.added, o.route, o.session_id) for o in got] == [(turn, {}, 0, None)]
+    assert r.c.tracked()["turns"] == 0 and r.c.tracked()["open_spans"] == 0
