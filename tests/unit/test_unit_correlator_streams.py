@@ -14,6 +14,7 @@ from lk_otel.enrich.records import (
     EouReported,
     EouTiming,
     FalseInterruption,
+    FalseInterruptionReported,
     HandoffDone,
     IdentityKnown,
     InterruptedTurn,
@@ -490,3 +491,202 @@ def test_a_turn_ending_after_its_session_goes_out_bare() -> None:
     got = r.end(turn, "agent_turn", S, 3 * S)
     assert [(o.span_id, o.added, o.route, o.session_id) for o in got] == [(turn, {}, 0, None)]
     assert r.c.tracked()["turns"] == 0 and r.c.tracked()["open_spans"] == 0
+
+
+def test_the_profile_is_kept_and_a_realtime_turn_is_a_turn() -> None:
+    """livekit 1.2's realtime_assistant_turn is the turn span of a realtime agent."""
+    r = Run(OLD)
+    assert r.c.profile is OLD
+    session = r.start("agent_session", None, 0)
+    turn = r.start("realtime_assistant_turn", session, S)
+    r.span("agent_speaking", turn, 2 * S, 3 * S)
+    r.end(turn, "realtime_assistant_turn", S, 4 * S)
+    a = r.released(turn).added
+    assert (a[sc.TURN_INDEX], a[sc.TURN_KIND], a[sc.TURN_PRODUCED_AUDIO]) == (1, "greeting", True)
+
+
+def test_speech_outside_any_session_is_released_untouched() -> None:
+    r = Run()
+    lone = r.span("agent_speaking", None, S, 2 * S)
+    assert r.released(lone).added == {}
+
+
+def test_realtime_figures_see_the_session_turn_feed_and_prices() -> None:
+    """The correlator hands the realtime tracker every span's session, turn, prices and
+    feed: agent label, barge-in, false interruptions all land."""
+    from lk_otel.enrich.cost import PriceTable
+
+    prices = PriceTable.parse({"openai/rt": {"output_audio_per_1m": 1e6}})
+    r = Run(prices=prices)
+    session = r.start("agent_session", None, 0, feed_key=6)
+    r.span("start_agent_activity", session, 0, S // 10, **{"lk.agent_label": "front"})
+    turn = r.start("agent_turn", session, S)
+    metrics = json.dumps(
+        {
+            "type": "realtime_model_metrics",
+            "request_id": "r1",
+            "ttft": 0.25,
+            "duration": 1.0,
+            "output_tokens": 2,
+            "output_token_details": {"audio_tokens": 2},
+            "metadata": {"model_name": "rt", "model_provider": "openai"},
+        }
+    )
+    rt = r.span("realtime_inference", turn, S, 2 * S, **{"lk.realtime_model_metrics": metrics})
+    assert r.released(rt).added[sc.REALTIME_COST] == 2.0
+    r.span("agent_speaking", turn, 2 * S, 3 * S)
+    r.start("user_speaking", session, int(2.5 * S))  # barges in, still open
+    r.end(turn, "agent_turn", S, 3 * S, **{"lk.interrupted": True})
+    a = r.released(turn).added
+    assert a[sc.TURN_AGENT] == "front"
+    # heard until the user cut in at 2.5 s; the audio stopped 0.5 s after that
+    assert (a[sc.TURN_PLAYED_DURATION], a[sc.TURN_BARGE_IN_STOP_LATENCY]) == (0.5, 0.5)
+    (fi,) = r.feed(FalseInterruptionReported(6, False))
+    assert (fi.resumed, fi.agent_name) == (False, "front")
+    r.end(session, "agent_session", 0, 4 * S)
+    assert r.released(session).added[sc.SESSION_FALSE_INTERRUPTIONS] == 1
+
+
+def test_an_llm_request_without_a_provider_adds_nothing() -> None:
+    r = Run()
+    session = r.start("agent_session", None, 0)
+    req = r.span("llm_request", session, 0, S)
+    assert r.released(req).added == {}
+
+
+def test_a_tts_node_without_requests_uses_its_own_figures() -> None:
+    r = Run()
+    session = r.start("agent_session", None, 0)
+    node = r.span("tts_node", session, 0, S // 4, **{"lk.response.ttfb": 0.125})
+    a = r.released(node).added
+    assert (a[sc.TTS_TTFB], a[sc.TTS_DURATION], a[sc.TTS_CANCELLED]) == (0.125, 0.25, True)
+
+
+def test_a_root_waiting_for_a_follow_up_in_another_session_is_not_finished() -> None:
+    r = Run(SIBLING)
+    one = r.start("agent_session", None, 0)
+    two = r.start("agent_session", None, 0)
+    turn = r.start("agent_turn", one, S)
+    r.span("function_tool", turn, S, 2 * S)
+    r.end(turn, "agent_turn", S, 3 * S, **{"lk.generation_id": "g1"})
+    r.end(two, "agent_session", 0, 4 * S)
+    assert not [o for o in r.out if isinstance(o, TurnDone)]
+    r.end(one, "agent_session", 0, 5 * S)
+    assert [type(o).__name__ for o in r.out[-3:]] == ["TurnDone", "Release", "Release"]
+
+
+def test_every_follow_up_that_never_came_is_flushed_at_session_end() -> None:
+    r = Run(OLD)
+    session = r.start("agent_session", None, 0)
+    turns = []
+    for t in (1, 3):
+        turn = r.start("assistant_turn", session, t * S)
+        r.span("function_tool", turn, t * S, t * S + S // 2)
+        r.end(turn, "assistant_turn", t * S, (t + 1) * S)
+        turns.append(turn)
+    assert not [o for o in r.out if isinstance(o, TurnDone)]
+    got = r.end(session, "agent_session", 0, 5 * S)
+    assert [o.span_id for o in got if isinstance(o, Release)] == [*turns, session]
+    assert [type(o).__name__ for o in got].count("TurnDone") == 2
+    assert r.released(session).added[sc.SESSION_TURNS] == 2
+
+
+def test_a_turn_without_a_tool_does_not_wait_for_a_follow_up() -> None:
+    r = Run(OLD)
+    session = r.start("agent_session", None, 0)
+    turn = r.start("assistant_turn", session, S)
+    r.span("llm_node", turn, S, 2 * S)
+    got = r.end(turn, "assistant_turn", S, 3 * S)
+    assert [type(o).__name__ for o in got] == ["TurnDone", "Release"]
+
+
+def test_a_nested_turn_ending_inside_its_open_parent_goes_out_at_once() -> None:
+    r = Run(OLD)
+    session = r.start("agent_session", None, 0)
+    turn = r.start("assistant_turn", session, S)
+    nested = r.start("assistant_turn", turn, S)
+    got = r.end(nested, "assistant_turn", S, 2 * S)
+    assert [(o.span_id, o.added, o.session_id) for o in got] == [(nested, {}, "sid")]
+
+
+def test_user_speech_inside_a_user_turn_stays_its_own() -> None:
+    """1.2 speech outside a user turn is kept for the next one that has none."""
+    r = Run(OLD)
+    session = r.start("agent_session", None, 0)
+    r.span("user_speaking", session, 0, S // 2)  # outside: kept aside
+    user = r.start("user_turn", session, S)
+    r.span("user_speaking", user, S, 2 * S)
+    r.end(user, "user_turn", S, 3 * S, **{"lk.transcription_delay": 0.1})
+    a = r.released(user).added
+    assert (a[sc.USER_SPEECH_SEGMENTS], a[sc.USER_SPEECH_TOTAL]) == (1, 1.0)
+
+
+def test_without_e2e_the_user_stop_is_the_end_of_speech_outside_the_user_turn() -> None:
+    r = Run(OLD)
+    session = r.start("agent_session", None, 0, feed_key=1)
+    r.span("user_speaking", session, S, 2 * S)
+    r.span("user_turn", session, S, int(2.5 * S), **{"lk.transcription_delay": 0.1})
+    turn = r.start("assistant_turn", session, int(2.5 * S))
+    r.span("agent_speaking", turn, 3 * S, 4 * S)
+    r.end(turn, "assistant_turn", int(2.5 * S), 4 * S, **{"lk.end_of_turn_delay": 0.25})
+    assert r.released(turn).stages[0][1:3] == (2 * S, 3 * S)
+
+
+def test_overflowing_held_turns_go_out_whole_and_in_their_session() -> None:
+    r, session = _held_run(max_held=1)
+    a = r.span("user_turn", session, S, 2 * S, **{"lk.end_of_turn_delay": 0.5})
+    r.span("user_turn", session, 3 * S, 4 * S)
+    rel = r.released(a)
+    assert rel.added[sc.USER_END_OF_TURN_DELAY] == 0.5 and rel.session_id == "sid"
+    (late,) = r.c.release_all()
+    assert late.session_id == "sid"
+
+
+def test_end_without_now_expires_at_time_zero() -> None:
+    r = Run(OLD, hold_seconds=1.0)
+    session = r.start("agent_session", None, 0, feed_key=1)
+    user = r.span("user_turn", session, S, 2 * S)  # held until now (0) + 1 s
+    other = r.start("x", session, 0)
+    got = r.c.end(SpanEnded(other, "x", 0, S, {}))
+    assert [o.span_id for o in got] == [other]
+    assert [o.span_id for o in r.c.expire(1.0)] == [user]
+
+
+def test_events_before_the_session_span_are_kept_for_it() -> None:
+    r = Run()
+    r.feed(IdentityKnown(8, "early"))  # the feed exists before its agent_session starts
+    rows = ({"type": "stt_usage", "provider": "d", "model": "n"},)  # no audio figure yet
+    r.feed(UsageUpdated(8, rows))
+    session = r.start("agent_session", None, 0, feed_key=8)
+    user = r.span("user_turn", session, S, 2 * S, **{"lk.transcription_delay": 0.1})
+    assert r.released(user).added[sc.USER_STT_AUDIO_DURATION] == 0.0
+    r.end(session, "agent_session", 0, 3 * S)
+    assert r.released(session).identity == "early"
+
+
+def test_two_sessions_on_one_feed_end_one_after_the_other() -> None:
+    r = Run()
+    one = r.start("agent_session", None, 0, feed_key=5)
+    two = r.start("agent_session", None, 0, feed_key=5)
+    r.feed(IdentityKnown(5, "who"))
+    r.end(one, "agent_session", 0, S)
+    r.end(two, "agent_session", 0, 2 * S)
+    assert (r.released(one).identity, r.released(two).identity) == ("who", None)
+
+
+def test_message_e2e_of_sibling_generations_in_order() -> None:
+    """1.3/1.4: livekit's e2e is on the assistant message of a generation; the chain's is
+    that of its first generation that has one."""
+    for root_e2e, follow_e2e, expected in ((0.5, 0.9, 0.5), (None, 0.9, 0.9)):
+        r = Run(SIBLING)
+        session = r.start("agent_session", None, 0, feed_key=2)
+        first = r.start("agent_turn", session, S)
+        r.span("function_tool", first, S, 2 * S)
+        if root_e2e is not None:
+            r.feed(MessageE2e(2, first, root_e2e))
+        r.end(first, "agent_turn", S, 2 * S, **{"lk.generation_id": "g1"})
+        follow = r.start("agent_turn", session, 2 * S)
+        r.feed(MessageE2e(2, follow, follow_e2e))
+        attrs = {"lk.generation_id": "g2", "lk.parent_generation_id": "g1"}
+        r.end(follow, "agent_turn", 2 * S, 3 * S, **attrs)
+        assert r.released(first).added[sc.TURN_E2E_LATENCY] == expected
