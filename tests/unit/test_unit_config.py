@@ -145,3 +145,35 @@ def test_an_empty_limit_variable_is_unset(value: str) -> None:
         "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT": "9",
     }
     assert resolve(env=env).attribute_value_length_limit == 9
+
+
+def test_each_error_names_its_argument_exactly() -> None:
+    kinds = "must be a str, bool, int or float (or a list of one of them)"
+    assert error(resolve, metadata={"k": object()}) == f"metadata['k'] {kinds}"
+    assert error(resolve, resource_attributes={"k": object()}) == (
+        f"resource_attributes['k'] {kinds}"
+    )
+    for name in ("metrics", "langfuse", "openinference", "mlflow"):
+        assert error(resolve, **{name: 1}) == f"{name} must be True or False, got int"
+    for name in ("schedule_delay", "retry_interval", "flush_timeout"):
+        assert error(resolve, **{name: "x"}) == f"{name} must be a number, got 'x'"
+    assert error(resolve, allow_pii="perhaps") == "allow_pii must be true or false, got 'perhaps'"
+
+
+def test_the_longest_flush_timeout_is_allowed() -> None:
+    c = resolve(flush_timeout=threading.TIMEOUT_MAX)
+    assert c.export.flush_timeout == threading.TIMEOUT_MAX
+
+
+def test_the_resource_names_the_version_and_environment() -> None:
+    attrs = dict(resolve(service_version="9.9", environment="stg").resource.attributes)
+    assert (attrs["service.version"], attrs["deployment.environment.name"]) == ("9.9", "stg")
+
+
+def test_without_an_environment_argument_the_process_environment_is_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+    monkeypatch.setenv("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "77")
+    assert tracing_disabled() is True
+    assert resolve_config("console").attribute_value_length_limit == 77

@@ -690,3 +690,21 @@ def test_message_e2e_of_sibling_generations_in_order() -> None:
         attrs = {"lk.generation_id": "g2", "lk.parent_generation_id": "g1"}
         r.end(follow, "agent_turn", 2 * S, 3 * S, **attrs)
         assert r.released(first).added[sc.TURN_E2E_LATENCY] == expected
+
+
+def test_the_turns_agent_is_its_label_else_the_one_before() -> None:
+    r = Run()
+    session = r.start("agent_session", None, 0)
+    first = r.span("agent_turn", session, S, 2 * S, **{"lk.agent_label": "front"})
+    second = r.span("agent_turn", session, 3 * S, 4 * S)
+    third = r.span("agent_turn", session, 5 * S, 6 * S, **{"gen_ai.agent.name": "back"})
+    done = [o.summary.agent_name for o in r.out if isinstance(o, TurnDone)]
+    assert done == ["front", "front", "back"]
+    assert [r.released(t).added[sc.TURN_SESSION_ID] for t in (first, second, third)] == ["sid"] * 3
+
+
+def test_a_tts_node_outside_any_session_names_no_agent() -> None:
+    r = Run()
+    r.span("tts_node", None, 0, S)
+    (done,) = [o for o in r.out if isinstance(o, TtsDone)]
+    assert done.agent_name is None

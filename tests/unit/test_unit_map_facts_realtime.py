@@ -140,3 +140,31 @@ def test_a_realtime_price_without_session_time_charges_no_session() -> None:
         output_text=1,
     )
     assert got == 1.0
+
+
+def test_mlflow_keeps_json_text_that_starts_after_json_whitespace() -> None:
+    from lk_otel.enrich import map_mlflow as ml
+    from lk_otel.enrich.map_facts import SpanFacts
+
+    got = ml.span_attributes(view("x"), SpanFacts(input=" \n[1, 2]", output="\t{}"))
+    assert got == {"mlflow.spanInputs": " \n[1, 2]", "mlflow.spanOutputs": "\t{}"}
+    # whitespace JSON does not know is not skipped: the text is encoded as a string
+    assert ml.span_attributes(view("x"), SpanFacts(input="\f[1]")) == {
+        "mlflow.spanInputs": '"\\f[1]"'
+    }
+    assert ml.span_attributes(view("x"), SpanFacts(input="é")) == {"mlflow.spanInputs": '"é"'}
+
+
+def test_figures_leave_out_every_key_with_a_pii_part() -> None:
+    from lk_otel.enrich.map_facts import figures
+
+    added = {
+        "pii": "x",
+        "pii.text": "x",
+        "lk_otel.session.pii": "x",
+        "lk_otel.session.pii.first_user_text": "x",
+        "lk_otel.pii_like": 1,  # "pii" inside a part is no pii part
+        "piinote": 2,
+        "lk_otel.turn.index": 3,
+    }
+    assert figures(added) == {"lk_otel.pii_like": 1, "piinote": 2, "lk_otel.turn.index": 3}

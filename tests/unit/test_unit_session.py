@@ -245,3 +245,19 @@ def test_session_cost_counts_missing_or_bad_figures_as_zero_and_tallies() -> Non
     a = session_attributes(SessionState("s", 0), S, PRICES, rows, tally)
     assert a[sc.SESSION_COST] == 1000 * 4.0 / 1e6
     assert tally.nonfinite == 4  # audio and characters, each in its total and in the cost
+
+
+def test_session_cost_adds_every_row_and_prices_speech_by_provider_and_model() -> None:
+    prices = PriceTable.parse(
+        {
+            "openai/mini": {"input_per_1m": 1.0},
+            "cartesia/sonic": {"characters_per_1k": 2.0},
+        }
+    )
+    rows = (
+        {"type": "llm_usage", "provider": "openai", "model": "mini", "input_tokens": 1000},
+        {"type": "llm_usage", "provider": "openai", "model": "mini", "input_tokens": 3000},
+        {"type": "tts_usage", "provider": "cartesia", "model": "sonic", "characters_count": 500},
+    )
+    a = session_attributes(SessionState("s", 0), S, prices, rows)
+    assert a[sc.SESSION_COST] == 4000 / 1e6 + 500 * 2.0 / 1e3
