@@ -58,3 +58,11 @@ def test_stage_keys_per_name_and_figure_types() -> None:
         EnrichOptions(langfuse=False, openinference=False, mlflow=True)
     )
     assert only_mlflow(view(sc.SPAN_LLM_NODE)) != {}
+
+
+def test_a_root_span_of_a_session_is_never_served_from_the_cache() -> None:
+    mapper = mappings.BackendMapper(OPTIONS)
+    plain = view("custom_span")
+    assert mapper(plain) == expected(plain)  # cached under its name
+    root = view("custom_span", is_root=True, session_id="sess-1")
+    assert mapper(root) == expected(root) != expected(plain)  # the trace keys of a root
