@@ -13,11 +13,13 @@ CLOSE_TIMEOUT = 10.0  # s an AgentSession.aclose() may take where it can hang
 _warned = False
 
 
-async def close_session(session: Any, timeout: float = CLOSE_TIMEOUT) -> None:
-    """``session.aclose()``; bounded by ``timeout`` on the releases where it can wait
-    forever after a cancelled call (see ``_compat.session_close_may_hang``)."""
+async def close_session(session: Any, *, cancelled: bool, timeout: float = CLOSE_TIMEOUT) -> None:
+    """``session.aclose()``; bounded by ``timeout`` only after the call was ``cancelled`` on
+    the releases where it can then wait forever (``_compat.session_close_may_hang``). An
+    ordinary close is never cut short: a slow one (many sessions on a busy machine) would be
+    left with open spans."""
     global _warned
-    if not _compat.session_close_may_hang():
+    if not (cancelled and _compat.session_close_may_hang()):
         await session.aclose()
         return
     try:

@@ -260,13 +260,17 @@ async def _run(
     if on_session is not None:
         on_session(session)
 
+    cancelled = False
     try:
         first = _agent(injected.agents[0], call, greets=injected.greeting is not None)
         await session.start(first)
         await call.play()
+    except asyncio.CancelledError:
+        cancelled = True
+        raise
     finally:
         try:
-            await close_session(session)
+            await close_session(session, cancelled=cancelled)
         finally:
             call.microphone.close()
             await synchronizer.aclose()

@@ -427,14 +427,18 @@ async def _run_call(
     if agent is not None and greeting is not None and greeting.by_agent and greeting.mode == "say":
         cues.offer_tts(greeting.tts, None)  # for what the agent's on_enter says first
     result.started_at = time.time()
+    cancelled = False
     try:
         await session.start(the_agent)
         if agent is not None:
             speak_greeting(session, script, cues)
         await call.play()
+    except asyncio.CancelledError:
+        cancelled = True
+        raise
     finally:
         try:
-            await close_session(session)
+            await close_session(session, cancelled=cancelled)
         finally:
             call.microphone.close()
             await synchronizer.aclose()
