@@ -419,3 +419,14 @@ def test_a_realtime_model_without_a_price_leaves_the_pipelines_cost() -> None:
     tts_only = PriceTable.parse({"cartesia/tts": {"characters_per_1k": 1.0}})
     (session,) = answered(tts_only).close({sc.SESSION_COST: 0.01})
     assert session.added[sc.SESSION_COST] == 0.01
+
+
+def test_a_response_outside_any_turn_counts_in_no_turn() -> None:
+    t = RealtimeTracker()
+    t.started(2, sc.SPAN_AGENT_SESSION, 0, None, None)
+    t.started(1, "agent_turn", S, 2, 1)  # a turn whose span id is 1
+    attrs = {sc.LK_REALTIME_MODEL_METRICS: metrics()}
+    rec = SpanEnded(5, sc.SPAN_REALTIME_INFERENCE, S, 2 * S, attrs)
+    t.ended(rec, 2, None, [Release(5, {}, 0)])  # placed in the session, in no turn
+    (release,) = t.ended(SpanEnded(1, "agent_turn", S, 3 * S, {}), 2, 1, [Release(1, {}, 0)])
+    assert release.added == {}
