@@ -21,11 +21,11 @@ from support.collector import (
     JAEGER_CONFIG,
     Collector,
     collector_binary,
-    free_port,
     jaeger_binary,
 )
 from support.collector_calls import SLOW_SECONDS, SLOW_SPEED, agent_env, gateway_env, traced_call
 from support.otlp_receiver import OtlpReceiver
+from support.ports import free_port
 
 pytestmark = pytest.mark.slow
 

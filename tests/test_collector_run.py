@@ -32,7 +32,6 @@ from support.collector import (
     Collector,
     CollectorError,
     collector_binary,
-    free_port,
     validate,
 )
 from support.collector_calls import (
@@ -45,6 +44,7 @@ from support.collector_calls import (
     traced_call,
 )
 from support.otlp_receiver import OtlpReceiver, SpanRecord
+from support.ports import free_port
 
 CONFIGS = ["agent.yaml", "agent-loadbalancing.yaml", "gateway.yaml"]
 REQUIRED_ENV = {  # the variables without a default, set to something valid

@@ -16,7 +16,6 @@ import itertools
 import json
 import logging
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,6 +44,7 @@ from lk_otel.export.backend import BackendExporter
 from lk_otel.simulation import SimulationResult, load_scenario, run_scenario
 from lk_otel.tracing import DEFAULT_FLUSH_TIMEOUT
 from support.otlp_receiver import OtlpReceiver, SpanRecord, Transport
+from support.ports import free_port
 from support.tracing_helpers import EndedSpans
 
 pytest_plugins = ["support.receiver_fixtures"]
@@ -308,9 +308,7 @@ def test_a_backend_failing_the_same_way_warns_once(caplog: pytest.LogCaptureFixt
     second one, which then read 'unknown reason' and warned again), and shutdown adds no
     cause of its own: it stopped the inner exporter while the sender thread was still
     exporting, whose next try then failed with "Exporter already shutdown" (the flake)."""
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # a port nothing listens on
     inner = CountingGrpcExporter(endpoint=f"http://127.0.0.1:{port}", insecure=True, timeout=0.5)
     exporter = BackendExporter(inner, label="otlp", retry_interval=0.01, schedule_delay=0.01)
     span = TracerProvider().get_tracer("faults").start_span("probe")

@@ -2,7 +2,8 @@
 
 ``Collector`` starts one config of ``collector-config/`` as a subprocess with the given
 environment, waits until its ``health_check`` extension answers, and stops it (SIGTERM, then
-SIGKILL) afterwards, keeping its log for failure messages. ``free_port()`` picks loopback ports.
+SIGKILL) afterwards, keeping its log for failure messages. ``free_port()`` (``ports.py``)
+picks loopback ports.
 ``validate()`` runs ``otelcol-lk validate``. ``jaeger_binary()`` is the Jaeger v2 built by
 ``make jaeger`` (``$LK_OTEL_JAEGER_BIN`` or ``<repo>/.tools/jaeger``), found the same way.
 
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -55,13 +55,6 @@ def jaeger_binary() -> Path:
             pytest.fail(f"CI=true and Jaeger is missing: {message}", pytrace=False)
         pytest.skip(message)
     return path
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port free on ``host`` right now."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def base_env() -> dict[str, str]:

@@ -10,8 +10,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 import lk_otel
 from lk_otel import semconv as sc
 from lk_otel.simulation import Scenario, load_scenario, run_scenario
-from support.collector import free_port
 from support.otlp_receiver import OtlpReceiver
+from support.ports import free_port
 
 SLOW_SECONDS = 0.35  # the gateway's LK_OTEL_SLOW_TURN_SECONDS in these tests
 SLOW_SPEED, FAST_SPEED = 4.0, 16.0  # session e2e max measured: 0.65 s and 0.14 s

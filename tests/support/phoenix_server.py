@@ -45,6 +45,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeAlias
 
+from support.ports import free_port
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PHOENIX_BIN = REPO_ROOT / ".venv-phoenix" / "bin" / "phoenix"
 INSTALL_HINT = (
@@ -91,27 +93,6 @@ def find_phoenix_executable() -> Path:
         return candidate
     source = "PHOENIX_BIN" if configured else "default location"
     raise PhoenixNotFoundError(f"no Phoenix executable at {candidate} ({source}); {INSTALL_HINT}")
-
-
-def _free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _free_any_interface_port() -> int:
-    """A port free on every interface, IPv4 and IPv6 (Phoenix's gRPC binds [::])."""
-    if socket.has_ipv6:
-        try:
-            with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-                sock.bind(("::", 0))
-                return int(sock.getsockname()[1])
-        except OSError:
-            pass
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("0.0.0.0", 0))
-        return int(sock.getsockname()[1])
 
 
 def _query_items(filters: Mapping[str, FilterValue]) -> list[tuple[str, str]]:
@@ -205,10 +186,8 @@ class PhoenixServer:
         working_dir = self._tmpdir / "working"
         working_dir.mkdir()
         self._log_path = self._tmpdir / "phoenix.log"
-        self.http_port = _free_loopback_port()
-        self.grpc_port = _free_any_interface_port()
-        while self.grpc_port == self.http_port:
-            self.grpc_port = _free_any_interface_port()
+        self.http_port = free_port()
+        self.grpc_port = free_port(all_interfaces=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("PHOENIX_")}
         env.update(
             PHOENIX_WORKING_DIR=str(working_dir),
