@@ -6,9 +6,11 @@ failure the way the official OTLP exporters do: a log line on their logger.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 
 import pytest
@@ -267,6 +269,24 @@ def test_a_partial_batch_waits_for_the_schedule_delay() -> None:
     exporter.offer(named(1))
     assert not inner.entered.wait(0.1)
     assert inner.entered.wait(1)
+
+
+def test_a_delivered_batch_is_not_kept_while_the_worker_waits() -> None:
+    """The worker once held the last batch it sent until the next one came: after a burst,
+    up to a batch of spans (with their 64 KB attribute values) stayed in memory."""
+    inner = Scripted()
+    exporter = BackendExporter(inner, label="t", batch_size=4, schedule_delay=60)
+    batch = named(3)
+    refs = [weakref.ref(s) for s in batch]
+    exporter.offer(batch)
+    del batch
+    assert exporter.force_flush(2) and inner.delivered == ["s0", "s1", "s2"]
+    deadline = time.monotonic() + 5
+    while any(r() is not None for r in refs) and time.monotonic() < deadline:
+        gc.collect()
+        time.sleep(0.01)
+    assert all(r() is None for r in refs), "the exporter still holds a delivered span"
+    exporter.shutdown(1)
 
 
 def test_offer_never_raises() -> None:

@@ -760,7 +760,9 @@ async def test_memory_is_flat_across_batches_of_sessions(handles: Handles) -> No
     growth_ours = retained[-1] - max(retained[0], retained[1])
     growth_total = [b - a for a, b in itertools.pairwise(totals[1:])]
     assert sink.count > 0
-    assert growth_ours <= 64_000, retained
+    # a batch of spans still held by a worker is 100-200 kB here (the export worker once kept
+    # its last batch until the next one: this test's flake); the steady state grows < 4 kB
+    assert growth_ours <= 32_000, retained
     assert max(growth_total) <= 2_000_000, totals
     figure(
         f"memory, 3 batches of 10 calls after warm-up: lk_otel retained "

@@ -200,6 +200,7 @@ class BackendExporter:
     def _run(self) -> None:
         while (batch := self._next_batch()) is not None:
             self._deliver(batch)
+            del batch  # not held while waiting for the next: a burst's spans are freed now
 
     def _next_batch(self) -> list[ReadableSpan] | None:
         """Wait until a batch is due; take it from the front of the queue (None: stop)."""
