@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .. import semconv as sc
@@ -106,6 +106,7 @@ _TOKEN_KEYS: tuple[tuple[str, str, str], ...] = (
     ("output_audio", sc.TURN_OUTPUT_AUDIO_TOKENS, sc.SESSION_OUTPUT_AUDIO_TOKENS),
     ("output_text", sc.TURN_OUTPUT_TEXT_TOKENS, sc.SESSION_OUTPUT_TEXT_TOKENS),
 )
+_TOKEN_NAMES = tuple(name for name, _, _ in _TOKEN_KEYS)
 _INT_FIELDS = tuple(f.name for f in fields(RealtimeResponse) if f.type == "int")
 
 
@@ -147,26 +148,50 @@ def turn_attributes(
     return attrs
 
 
+@dataclass
+class RealtimeTotals:
+    """A session's responses folded as each completes, so a long call keeps no list of them:
+    the token sums by modality, the billed connection time and the cost."""
+
+    prices: PriceTable | None = None
+    responses: int = 0  # connection reports included
+    tokens: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_TOKEN_NAMES, 0))
+    billed: float = 0.0
+    cost: float | None = None
+
+    def add(self, response: RealtimeResponse) -> None:
+        """Count one response (a connection report adds only its billed time and cost)."""
+        self.responses += 1
+        if not response.is_connection_report:
+            for name in self.tokens:
+                self.tokens[name] += getattr(response, name)
+        self.billed += response.session_duration
+        if self.prices is not None:
+            cost = realtime_cost(self.prices, response)
+            if cost is not None:
+                self.cost = cost if self.cost is None else self.cost + cost
+
+    def attributes(self) -> dict[str, Any]:
+        """The session keys: empty before any response."""
+        if not self.responses:
+            return {}
+        attrs: dict[str, Any] = {key: self.tokens[name] for name, _, key in _TOKEN_KEYS}
+        if self.billed > 0:
+            attrs[sc.SESSION_REALTIME_SESSION_DURATION] = self.billed
+        if self.cost is not None:
+            attrs[sc.SESSION_COST] = self.cost
+        return attrs
+
+
 def session_attributes(
     responses: Iterable[RealtimeResponse], prices: PriceTable | None = None
 ) -> dict[str, Any]:
     """Session totals by modality over every response (connection reports add only their
     billed ``session_duration``), and the billed connection time when the model reports it."""
-    every = list(responses)
-    real = [r for r in every if not r.is_connection_report]
-    if not every:
-        return {}
-    attrs: dict[str, Any] = {
-        session_key: sum(getattr(r, name) for r in real) for name, _, session_key in _TOKEN_KEYS
-    }
-    billed = sum(r.session_duration for r in every)
-    if billed > 0:
-        attrs[sc.SESSION_REALTIME_SESSION_DURATION] = billed
-    if prices is not None:
-        priced = [c for c in (realtime_cost(prices, r) for r in every) if c is not None]
-        if priced:
-            attrs[sc.SESSION_COST] = sum(priced)
-    return attrs
+    totals = RealtimeTotals(prices)
+    for response in responses:
+        totals.add(response)
+    return totals.attributes()
 
 
 def e2e_latency(

@@ -71,7 +71,8 @@ class _Call:
     active: str | None = None
     update_agents: int = 0
     handoffs: list[handoff.Handoff] = field(default_factory=list)
-    responses: list[realtime.RealtimeResponse] = field(default_factory=list)
+    realtime: realtime.RealtimeTotals = field(default_factory=realtime.RealtimeTotals)
+    models: set[tuple[str, str]] = field(default_factory=set)  # of the realtime responses
     agent_totals: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-agent usage
     last_realtime_turn: float = float("-inf")  # start of the previous turn with responses
     false_interruptions: list[bool] = field(default_factory=list)
@@ -111,6 +112,10 @@ class RealtimeTracker:
             "realtime_calls": len(self._calls),
             "realtime_turns": len(self._turns),
             "realtime_pending": len(self._extra),
+            "realtime_speech": sum(
+                len(c.user_starts) + len(c.user_ends) + len(c.answered)
+                for c in self._calls.values()
+            ),
         }
 
     # --- input --------------------------------------------------------------------------
@@ -127,7 +132,7 @@ class RealtimeTracker:
     ) -> None:
         """A span started; ``session`` / ``turn`` are the correlator's placement."""
         if name == sc.SPAN_AGENT_SESSION:
-            self._calls[span_id] = _Call(prices, feed_key)
+            self._calls[span_id] = _Call(prices, feed_key, realtime=realtime.RealtimeTotals(prices))
             if feed_key is not None:
                 self._by_feed[feed_key] = span_id
             return
@@ -187,7 +192,9 @@ class RealtimeTracker:
                 )
                 if turn is not None:
                     turn.responses.append(r)
-                call.responses.append(r)
+                call.realtime.add(r)
+                if not r.is_connection_report:
+                    call.models.add(_model_key(r.provider, r.model))
                 out.append(ResponseDone(r, call.active))
         elif name == sc.SPAN_AGENT_SPEAKING:
             if turn is not None:
@@ -281,25 +288,31 @@ class RealtimeTracker:
         )
         figures.update(cut)
         handoff.add_agent_usage(call.agent_totals, {**added, **figures})
-        self._forget_user_starts(call, turn.session)
+        self._forget_past_speech(call, turn.session)
         notices: list[Output] = [InterruptedTurn(cut, agent)] if cut else []
         return figures, notices
 
-    def _forget_user_starts(self, call: _Call, session: int | None) -> None:
-        """Drop the user speech starts no open turn of the call can still be barged in by
-        (a barge-in starts while the turn's agent speaks, after the turn started): a long
-        session keeps a bounded list."""
+    def _forget_past_speech(self, call: _Call, session: int | None) -> None:
+        """Drop the user speech no open turn of the call can still read, so a long session
+        keeps bounded lists: starts before every open turn (a barge-in starts while the
+        turn's agent speaks, after the turn started), and ends already answered that are
+        before every open turn and the last response turn (no e2e takes an answered end, and
+        the reply kind looks only at ends after the last response turn)."""
         opened = [t.start for t in self._turns.values() if t.session == session]
         oldest = min(opened) if opened else float("inf")
         if call.user_starts and call.user_starts[0] < oldest:
             call.user_starts = [t for t in call.user_starts if t >= oldest]
+        spent = {t for t in call.answered if t < oldest and t <= call.last_realtime_turn}
+        if spent:
+            call.user_ends = [t for t in call.user_ends if t not in spent]
+            call.answered -= spent
 
     def _session_figures(
         self, call: _Call, added: Mapping[str, Any]
     ) -> tuple[dict[str, Any], tuple[SpanEvent, ...], list[Output]]:
         figures: dict[str, Any] = {}
         notices: list[Output] = []
-        if call.responses:
+        if call.realtime.responses:
             figures.update(_session_realtime(call, added))
         handoffs = call.handoffs
         if not call.update_agents and len(call.activities) > 1:  # 1.2: no update_agent span
@@ -324,12 +337,12 @@ def _session_realtime(call: _Call, added: Mapping[str, Any]) -> dict[str, Any]:
     """The realtime session figures, merged with the pipeline's: livekit's usage rows (1.8)
     already count the realtime model's tokens, so its row is replaced by the responses'
     sums (one source); its cost is added to the rest of the pipeline's."""
-    figures = realtime.session_attributes(call.responses, call.prices)
-    models = {_model_key(r.provider, r.model) for r in call.responses if not r.is_connection_report}
+    figures = call.realtime.attributes()
     rows = [
         r
         for r in call.usage_rows
-        if r.get("type") == "llm_usage" and _model_key(r.get("provider"), r.get("model")) in models
+        if r.get("type") == "llm_usage"
+        and _model_key(r.get("provider"), r.get("model")) in call.models
     ]
     for key, row_key in _TOTALS:
         pipeline = _number(added.get(key))

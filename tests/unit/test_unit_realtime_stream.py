@@ -233,6 +233,58 @@ def test_an_open_turn_keeps_the_user_starts_it_can_still_be_cut_by() -> None:
     assert added == {sc.TURN_BARGE_IN_STOP_LATENCY: 1.0, sc.TURN_PLAYED_DURATION: 0.0}
 
 
+def test_a_long_session_keeps_only_the_speech_an_open_turn_can_still_read() -> None:
+    c = Call()
+    for n in range(200):  # server-side turn detection: the user speaks, the model answers
+        at = 10.0 * n
+        c.user(at + 1.0, at + 2.0)
+        turn = c.start("agent_turn", at + 2.0, turn=True)
+        c.response(turn, at + 2.0, at + 3.0)
+        c.span(sc.SPAN_AGENT_SPEAKING, at + 2.4, at + 3.2, turn)
+        added, _ = turn_end(c, turn, at + 2.0, at + 3.3)
+        assert added[sc.TURN_KIND] == "reply"
+        assert added[sc.TURN_E2E_LATENCY] == (at + 2.4) - (at + 2.0)
+    assert c.t.tracked()["realtime_speech"] <= 3
+    nobody = c.start("agent_turn", 2004.0, turn=True)  # e.g. after a tool: nobody spoke
+    c.response(nobody, 2004.0, 2005.0)
+    c.span(sc.SPAN_AGENT_SPEAKING, 2004.4, 2005.2, nobody)
+    added, _ = turn_end(c, nobody, 2004.0, 2005.3)
+    assert sc.TURN_KIND not in added and sc.TURN_E2E_LATENCY not in added
+    (session,) = c.close()
+    assert session.added[sc.SESSION_OUTPUT_TOKENS] == 201 * 100
+    assert session.added[sc.SESSION_INPUT_TOKENS] == 201 * 40
+
+
+def test_an_answered_user_end_after_the_last_response_turns_start_still_marks_a_reply() -> None:
+    c = Call()
+    first = c.start("agent_turn", 1.0, turn=True)
+    c.user(1.1, 1.3)  # after the turn's start, before its audio: answered by it
+    c.response(first, 1.0, 2.0)
+    c.span(sc.SPAN_AGENT_SPEAKING, 1.5, 2.2, first)
+    added, _ = turn_end(c, first, 1.0, 2.3)
+    assert added[sc.TURN_E2E_LATENCY] == 1.5 - 1.3
+    assert c.t.tracked()["realtime_speech"] == 2  # the end 1.3, kept, and answered
+    second = c.start("agent_turn", 4.0, turn=True)
+    c.response(second, 4.0, 5.0)
+    added, _ = turn_end(c, second, 4.0, 5.3)
+    assert added[sc.TURN_KIND] == "reply"
+
+
+def test_an_unanswered_user_end_is_kept_for_the_next_audio() -> None:
+    c = Call()
+    first = c.start("agent_turn", 1.0, turn=True)
+    c.response(first, 1.0, 2.0)  # no audio: answers nobody
+    c.user(2.5, 3.0)
+    turn_end(c, first, 1.0, 2.1)
+    turn_end(c, c.start("agent_turn", 3.1, turn=True), 3.1, 3.2)  # no response: no e2e
+    assert c.t.tracked()["realtime_speech"] == 1  # the end 3.0, not answered yet
+    second = c.start("agent_turn", 4.0, turn=True)
+    c.response(second, 4.0, 5.0)
+    c.span(sc.SPAN_AGENT_SPEAKING, 4.5, 5.2, second)
+    added, _ = turn_end(c, second, 4.0, 5.3)
+    assert added[sc.TURN_E2E_LATENCY] == 4.5 - 3.0
+
+
 # --- handoffs -----------------------------------------------------------------------------
 def test_a_tool_ending_at_the_update_agent_start_is_the_handoffs_tool() -> None:
     c = Call()
@@ -335,7 +387,12 @@ def test_an_ended_session_drops_only_its_own_open_turns() -> None:
     c.start("agent_turn", 1.0, turn=True)  # never ends
     kept = c.start("agent_turn", 1.0, turn=True, session=2)
     c.close()
-    assert c.t.tracked() == {"realtime_calls": 1, "realtime_turns": 1, "realtime_pending": 0}
+    assert c.t.tracked() == {
+        "realtime_calls": 1,
+        "realtime_turns": 1,
+        "realtime_pending": 0,
+        "realtime_speech": 0,
+    }
     added, _ = turn_end(c, kept, 1.0, 2.0, session=2)
     assert added == {sc.TURN_AGENT: "other"}
     assert c.t.feed(FalseInterruptionReported(8, False)) == [FalseInterruption(False, "other")]
