@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 import lk_otel
 from lk_otel import _compat
 from lk_otel import semconv as sc
-from lk_otel.enrich import correlator
+from lk_otel.enrich import gather
 from lk_otel.simulation import load_scenario, run_scenario
 from support.tracing_helpers import TracedCall, all_attribute_text, traced_call
 
@@ -412,7 +412,7 @@ async def test_failing_enrichment_exports_the_span_and_logs_once(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(correlator, "llm_call", broken)
+    monkeypatch.setattr(gather, "llm_call", broken)
     with caplog.at_level(logging.WARNING, logger="lk_otel"):
         call = await traced_call(speed=8.0)
     nodes = call.named(sc.SPAN_LLM_NODE)

@@ -493,6 +493,39 @@ def test_a_turn_ending_after_its_session_goes_out_bare() -> None:
     assert r.c.tracked()["turns"] == 0 and r.c.tracked()["open_spans"] == 0
 
 
+def test_a_span_left_open_by_its_ended_session_leaves_no_state() -> None:
+    """livekit 1.2 under load leaves a session's last user_turn open for good."""
+    r = Run()
+    session = r.start("agent_session", None, 0)
+    r.start("user_turn", session, S)  # never ends
+    r.end(session, "agent_session", 0, 2 * S)
+    tracked = r.c.tracked()
+    assert (tracked["open_spans"], tracked["user_turns"], tracked["sessions"]) == (0, 0, 0)
+
+
+def test_a_user_turn_ending_after_its_session_keeps_its_own_delays() -> None:
+    r = Run()
+    session = r.start("agent_session", None, 0)
+    user = r.start("user_turn", session, S)
+    r.end(session, "agent_session", 0, 2 * S)
+    attrs = {"lk.end_of_turn_delay": 0.5, "lk.transcription_delay": 0.2}
+    (release,) = r.end(user, "user_turn", S, 3 * S, **attrs)
+    assert release.added[sc.USER_END_OF_TURN_DELAY] == 0.5
+    assert r.c.tracked()["open_spans"] == 0
+
+
+def test_only_the_latest_spans_left_open_are_kept() -> None:
+    r = Run()
+    sessions = [r.start("agent_session", None, 0) for _ in range(RECENT_PARENTS + 1)]
+    users = [r.start("user_turn", s, S) for s in sessions]
+    for s in sessions:
+        r.end(s, "agent_session", 0, 2 * S)
+    eot = {"lk.end_of_turn_delay": 0.5}
+    (first,) = r.end(users[0], "user_turn", S, 3 * S, **eot)  # the oldest: forgotten
+    (last,) = r.end(users[-1], "user_turn", S, 3 * S, **eot)
+    assert first.added == {} and last.added[sc.USER_END_OF_TURN_DELAY] == 0.5
+
+
 def test_the_profile_is_kept_and_a_realtime_turn_is_a_turn() -> None:
     """livekit 1.2's realtime_assistant_turn is the turn span of a realtime agent."""
     r = Run(OLD)
