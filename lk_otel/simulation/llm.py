@@ -85,7 +85,7 @@ class ScriptedLLMStream(llm.LLMStream):
         event = truth.begin("llm_request", cue.turn, index=cue.index, request_id=self._request_id)
         event.start = self._t0_wall
         try:
-            await self._play(cue.call, cue.tts, cue.turn)
+            await self._play(cue.call, cue.tts, cue.turn, event.detail)
         except asyncio.CancelledError:
             truth.finish(event, "cancelled")
             raise
@@ -94,7 +94,11 @@ class ScriptedLLMStream(llm.LLMStream):
             raise
         truth.finish(event)
 
-    async def _play(self, call: LLMCall, tts_entry: TTSCall | None, turn: int | None) -> None:
+    async def _play(
+        self, call: LLMCall, tts_entry: TTSCall | None, turn: int | None, detail: dict[str, Any]
+    ) -> None:
+        """Send the scripted chunks at their offsets; ``detail["first_chunk_at"]`` is when the
+        first one really went (``time.time()``: a late wake-up shows in it)."""
         if call.error is not None:
             await self._sleep_until(call.error.at)
             raise APIError(f"lk_otel simulation: {call.error.message}", retryable=False)
@@ -108,6 +112,7 @@ class ScriptedLLMStream(llm.LLMStream):
             at = call.ttft if n == 1 else call.ttft + (call.duration - call.ttft) * i / (n - 1)
             await self._sleep_until(at)
             delta = llm.ChoiceDelta(role="assistant", content=piece)
+            detail.setdefault("first_chunk_at", time.time())
             _compat.send_event(self, self._chunk(delta=delta))
 
         if call.tools:
@@ -123,6 +128,7 @@ class ScriptedLLMStream(llm.LLMStream):
                     for k, tool in enumerate(call.tools)
                 ],
             )
+            detail.setdefault("first_chunk_at", time.time())
             _compat.send_event(self, self._chunk(delta=delta))
 
         await self._sleep_until(call.duration)
