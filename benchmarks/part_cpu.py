@@ -20,6 +20,7 @@ from bench_common import (
     _verdict,
     run_child,
 )
+from part_output import MAPPING_SWITCHES
 
 
 def child_cpu(cfg: dict[str, Any]) -> None:
@@ -63,6 +64,9 @@ def child_cpu(cfg: dict[str, Any]) -> None:
     pipelines: dict[str, tuple[Any, Any, Callable[[], Any]]] = {
         "bare": (bare, None, bare.force_flush),
     }
+    streams = {"bare_out": sr.load(Path(cfg["output_stream"]))}  # lk_otel's output, replayed
+    same_output = sdk_pipeline(exporter())
+    pipelines["bare_out"] = (same_output, None, same_output.force_flush)
     peer = peers.traceai_exporter_class(cfg["exporter"])
     if isinstance(peer, type):
         traceai = sdk_pipeline(exporter(peer))
@@ -91,10 +95,11 @@ def child_cpu(cfg: dict[str, Any]) -> None:
     def run(name: str, n: int) -> tuple[float, float]:
         provider, on_root, flush = pipelines[name]
         tracer = provider.get_tracer("livekit-agents")
+        replayed = streams.get(name, steps)
         gc.collect()
         t0, c0 = time.process_time(), time.thread_time()
         for _ in range(n):
-            sr.replay(tracer, steps, offset_ns=offset[0], on_root=on_root)
+            sr.replay(tracer, replayed, offset_ns=offset[0], on_root=on_root)
             offset[0] += call_ns
         c1 = time.thread_time()
         flush()
@@ -113,8 +118,8 @@ def child_cpu(cfg: dict[str, Any]) -> None:
             whole[name].append(w)
             caller[name].append(c)
 
-    def paired(per_span: dict[str, list[float]], name: str) -> list[float]:
-        return [a / b for a, b in zip(per_span[name], per_span["bare"], strict=True)]
+    def paired(per_span: dict[str, list[float]], name: str, base: str = "bare") -> list[float]:
+        return [a / b for a, b in zip(per_span[name], per_span[base], strict=True)]
 
     total_calls = calls * rounds + max(2, calls // 10)
     out: dict[str, Any] = {
@@ -137,6 +142,9 @@ def child_cpu(cfg: dict[str, Any]) -> None:
             out[f"{name}_ratio"] = statistics.median(out[f"{name}_ratios"])
             out[f"{name}_caller_ratios"] = paired(caller, name)
             out[f"{name}_caller_ratio"] = statistics.median(out[f"{name}_caller_ratios"])
+    # the pipeline alone: lk_otel against a bare SDK sending the very spans lk_otel sent
+    out["same_output_ratios"] = paired(whole, "lk_otel", "bare_out")
+    out["same_output_ratio"] = statistics.median(out["same_output_ratios"])
     backend = handle.exporters[0]
     out["lk_otel_spans_sent"] = backend.exported
     out["lk_otel_dropped"] = backend.dropped + backend.held
@@ -153,12 +161,7 @@ def child_cpu(cfg: dict[str, Any]) -> None:
     _emit(out)
 
 
-# what the backend mappings are for each measured configuration: an exporter object reads as
-# "any backend" (all three, the default for it); a Jaeger backend's default is none of them
-MAPPING_SWITCHES: dict[str, dict[str, bool]] = {
-    "all": {},
-    "none": {"langfuse": False, "openinference": False, "mlflow": False},
-}
+PIPELINE_LABELS = {"bare_out": "bare, sending lk_otel's output"}
 MAPPING_LABELS = {"all": "all backend mappings", "none": "no backend mapping, as for Jaeger"}
 
 
@@ -175,8 +178,19 @@ def part_cpu(sizes: Sizes, stream: Path, receiver: Receiver) -> tuple[list[Figur
         ("otlp", sizes.otlp_calls_per_run, "all"),
         ("otlp", sizes.otlp_calls_per_run, "none"),
     ):
+        output = stream.with_name(f"output-{mappings}.jsonl")
+        if not output.exists():
+            sent = run_child(
+                "output", {"stream": str(stream), "mappings": mappings, "out": str(output)}
+            ).result
+            print(
+                f"  lk_otel's output of the call ({MAPPING_LABELS[mappings]}): {sent['spans']} "
+                f"spans, {sent['attributes']} attributes (livekit's: {r_spans(stream)} spans, "
+                f"{sent['livekit_attributes']} attributes)"
+            )
         cfg = {
             "mappings": mappings,
+            "output_stream": str(output),
             "stream": str(stream),
             "exporter": exporter,
             "endpoint": receiver.grpc_endpoint,
@@ -199,7 +213,17 @@ def part_cpu(sizes: Sizes, stream: Path, receiver: Receiver) -> tuple[list[Figur
                 ratios = "; per-round whole ratios " + ", ".join(
                     f"{x:.2f}" for x in r[f"{name}_ratios"]
                 )
-            print(f"    {name:8s} {r[f'{name}_caller_us']:6.1f} / {r[f'{name}_us']:6.1f}{ratios}")
+            print(
+                f"    {PIPELINE_LABELS.get(name, name):8s} {r[f'{name}_caller_us']:6.1f} / "
+                f"{r[f'{name}_us']:6.1f}{ratios}"
+            )
+        print(
+            f"    whole process: sending lk_otel's output costs a bare SDK "
+            f"{r['bare_out_ratio']:.2f}x its cost for livekit's spans; lk_otel costs "
+            f"{r['same_output_ratio']:.2f}x the bare SDK sending that same output (per round: "
+            + ", ".join(f"{x:.2f}" for x in r["same_output_ratios"])
+            + ")"
+        )
         lk_calls = r["calls_per_run"] * r["rounds"] + max(2, r["calls_per_run"] // 10)
         extra = r["lk_otel_spans_sent"] / lk_calls - r["spans_per_call"]
         print(
@@ -219,6 +243,13 @@ def part_cpu(sizes: Sizes, stream: Path, receiver: Receiver) -> tuple[list[Figur
             receiver.command("clear")
         figures += _cpu_figures(label, r)
     return figures, results
+
+
+def r_spans(stream: Path) -> int:
+    """How many spans the recorded call has."""
+    import span_replay as sr
+
+    return sr.span_count(sr.load(stream))
 
 
 def _cpu_figures(label: str, r: dict[str, Any]) -> list[Figure]:
@@ -253,4 +284,12 @@ def _cpu_figures(label: str, r: dict[str, Any]) -> list[Figure]:
                     "info",
                 )
             )
+    out.append(
+        Figure(
+            "  lk_otel / bare sending lk_otel's output (the pipeline alone)",
+            f"{r['same_output_ratio']:.2f}x ({r['lk_otel_us']:.1f} vs {r['bare_out_us']:.1f} us)",
+            "-",
+            "info",
+        )
+    )
     return out

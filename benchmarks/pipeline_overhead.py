@@ -50,6 +50,7 @@ from bench_common import (
 from part_cpu import child_cpu, part_cpu
 from part_lag import child_lag, part_lag
 from part_memory import child_memory, part_memory
+from part_output import child_output
 from part_profile import child_profile, print_profile
 from part_shutdown import child_shutdown, part_shutdown
 
@@ -79,6 +80,7 @@ def child_record(cfg: dict[str, Any]) -> None:
 CHILDREN: dict[str, Callable[[dict[str, Any]], None]] = {
     "receiver": child_receiver,
     "record": child_record,
+    "output": child_output,
     "cpu": child_cpu,
     "lag": child_lag,
     "memory": child_memory,

@@ -69,6 +69,9 @@ def test_quick_run_prints_the_table_with_every_figure(tmp_path: Path) -> None:
     # traceai-livekit beside lk_otel: measured, or "unavailable: <why>" when not installed
     peer_rows = [row for row in rows if row.startswith("  traceai-livekit ")]
     assert len(peer_rows) == 8 and all(" / bare " in row for row in peer_rows), peer_rows
+    # lk_otel against a bare SDK sending lk_otel's own output: the pipeline alone, one per row
+    alone = [row for row in rows if row.startswith("  lk_otel / bare sending lk_otel's output")]
+    assert len(alone) == 4 and all("x (" in row for row in alone), alone
     for label in ("command ", "versions ", "machine ", "wall time "):
         assert any(line.startswith(label) for line in proc.stdout.splitlines()), label
     assert "--quick" in next(
