@@ -8,6 +8,7 @@ session spans. Plain values only; times are converted to seconds as the referenc
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,7 @@ _GATHERED = _RESPONSE_SPANS | {
     sc.SPAN_START_AGENT_ACTIVITY,
     sc.SPAN_UPDATE_AGENT,
 }
+_SWITCH_SPANS = frozenset({sc.SPAN_START_AGENT_ACTIVITY, sc.SPAN_UPDATE_AGENT})
 _UNKNOWN = "unknown"
 # session totals that livekit's usage rows (1.8) already count for a realtime model
 _TOTALS = (
@@ -66,8 +68,11 @@ class _Call:
     user_starts: list[float] = field(default_factory=list)
     user_ends: list[float] = field(default_factory=list)
     answered: set[float] = field(default_factory=set)
+    # (tool name, end) of the tools a handoff span still open or to come may name: the last
+    # one ended before the oldest open handoff span started, and every later one
     tools: list[tuple[str | None, float]] = field(default_factory=list)
-    activities: list[tuple[str, float]] = field(default_factory=list)
+    switches: dict[int, float] = field(default_factory=dict)  # open handoff span -> start
+    activities: list[tuple[str, float, str | None]] = field(default_factory=list)  # + tool
     active: str | None = None
     update_agents: int = 0
     handoffs: list[handoff.Handoff] = field(default_factory=list)
@@ -87,6 +92,22 @@ def _number(value: Any) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     return None
+
+
+def _last_tool_before(call: _Call, start: float) -> str | None:
+    """The last tool that ended by ``start`` (a handoff's tool): every such tool has ended
+    by the time the handoff span does, since spans end in time order."""
+    done = [tool for tool, end in call.tools if end <= start]
+    return done[-1] if done else None
+
+
+def _forget_past_tools(call: _Call) -> None:
+    """Keep only the tools a handoff span may still name: a span not yet started starts
+    after every tool seen so far ended, an open one after its own start."""
+    horizon = min(call.switches.values(), default=float("inf"))
+    before = [k for k, (_, end) in enumerate(call.tools) if end <= horizon]
+    if before and before[-1] > 0:
+        del call.tools[: before[-1]]
 
 
 def _tool_name(attributes: Mapping[str, Any]) -> str | None:
@@ -116,6 +137,7 @@ class RealtimeTracker:
                 len(c.user_starts) + len(c.user_ends) + len(c.answered)
                 for c in self._calls.values()
             ),
+            "realtime_tools": sum(len(c.tools) for c in self._calls.values()),
         }
 
     # --- input --------------------------------------------------------------------------
@@ -146,6 +168,8 @@ class RealtimeTracker:
         elif name == sc.SPAN_USER_SPEAKING:
             # the user speech that barges in is still open when the agent's turn ends
             call.user_starts.append(_seconds(start_ns))
+        elif name in _SWITCH_SPANS:
+            call.switches[span_id] = _seconds(start_ns)
 
     def feed(self, event: FeedEvent) -> list[Output]:
         """A session event: usage rows are kept, a false interruption is counted."""
@@ -203,18 +227,20 @@ class RealtimeTracker:
             call.user_ends.append(end)
         elif name == sc.SPAN_FUNCTION_TOOL:
             call.tools.append((_tool_name(attrs), end))
+            _forget_past_tools(call)
         elif name == sc.SPAN_START_AGENT_ACTIVITY:
             label = attrs.get(sc.LK_AGENT_LABEL)
             if isinstance(label, str) and label:
-                call.activities.append((label, start))
+                call.activities.append((label, start, _last_tool_before(call, start)))
                 call.active = label
         elif name == sc.SPAN_UPDATE_AGENT:
             call.update_agents += 1
-            done = [tool for tool, tool_end in call.tools if tool_end <= start]
-            found = handoff.handoff_from_span(attrs, start, done[-1] if done else None)
+            found = handoff.handoff_from_span(attrs, start, _last_tool_before(call, start))
             if found is not None:
                 call.handoffs.append(found)
                 out.append(HandoffDone(found))
+        if call.switches.pop(rec.span_id, None) is not None:
+            _forget_past_tools(call)
         return out
 
     # --- completing releases ------------------------------------------------------------
@@ -247,7 +273,7 @@ class RealtimeTracker:
     ) -> tuple[dict[str, Any], list[Output]]:
         attrs = turn.attributes
         figures: dict[str, Any] = {}
-        active = [label for label, start in call.activities if start <= turn.start]
+        active = [label for label, start, _ in call.activities if start <= turn.start]
         figures.update(handoff.turn_attributes(attrs, active[-1] if active else call.active))
         agent = figures.get(sc.TURN_AGENT)
         speaking = sorted(turn.speaking)
@@ -316,9 +342,12 @@ class RealtimeTracker:
             figures.update(_session_realtime(call, added))
         handoffs = call.handoffs
         if not call.update_agents and len(call.activities) > 1:  # 1.2: no update_agent span
-            handoffs = handoff.handoffs_from_activities(call.activities, call.tools)
+            handoffs = [  # each tool was read as its activity ended: the same as the reference
+                handoff.Handoff(previous, label, tool, start)
+                for (previous, _, _), (label, start, tool) in itertools.pairwise(call.activities)
+            ]
             notices += [HandoffDone(h) for h in handoffs]
-        first = [label for label, _ in call.activities[:1]]
+        first = [label for label, _, _ in call.activities[:1]]
         figures.update(handoff.session_attributes(first, handoffs))
         figures.update(handoff.usage_attributes(list(call.agent_totals.values())))
         if call.feed_key is not None:  # the session's events were watched

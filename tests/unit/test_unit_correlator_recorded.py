@@ -222,4 +222,5 @@ def test_nothing_is_tracked_after_the_session(run: Replayed) -> None:
         "realtime_turns": 0,
         "realtime_pending": 0,
         "realtime_speech": 0,
+        "realtime_tools": 0,
     }

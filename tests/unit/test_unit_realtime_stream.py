@@ -308,6 +308,41 @@ def test_a_tool_name_that_is_no_text_falls_back_to_livekit_1_2s_key() -> None:
     assert isinstance(notice, HandoffDone) and notice.handoff.tool == "to_back"
 
 
+def tool(c: Call, name: str, start: float, stop: float) -> None:
+    c.span(sc.SPAN_FUNCTION_TOOL, start, stop, **{"gen_ai.tool.name": name})
+
+
+def test_a_tool_ending_while_the_update_agent_span_is_open_is_not_its_tool() -> None:
+    c = Call()
+    tool(c, "lookup", 1.0, 2.0)
+    tool(c, "to_back", 3.0, 3.5)
+    update = c.start(sc.SPAN_UPDATE_AGENT, 3.6)
+    tool(c, "late", 3.61, 3.65)  # ends inside the open span: kept apart from the one before
+    assert c.t.tracked()["realtime_tools"] == 2
+    (_, notice) = c.end(update, sc.SPAN_UPDATE_AGENT, 3.6, 3.7, **{sc.LK_AGENT_LABEL: "back"})
+    assert isinstance(notice, HandoffDone) and notice.handoff.tool == "to_back"
+    assert c.t.tracked()["realtime_tools"] == 1
+
+
+def test_a_long_session_keeps_only_the_tool_a_handoff_could_still_name() -> None:
+    """1.2 (no update_agent span): each handoff names the last tool before its activity,
+    read as the activity ends; the tools before that are not kept for the session's end."""
+    c = Call()
+    activity(c, "front", 0.5)
+    for n in range(300):
+        tool(c, f"t{n}", 1.0 + n, 1.5 + n)
+        assert c.t.tracked()["realtime_tools"] == 1
+    activity(c, "back", 400.0)
+    tool(c, "after", 401.0, 401.5)
+    activity(c, "front", 402.0)
+    (session, *notices) = c.close()
+    assert [(h.handoff.from_agent, h.handoff.to_agent, h.handoff.tool) for h in notices] == [
+        ("front", "back", "t299"),
+        ("back", "front", "after"),
+    ]
+    assert session.added[sc.SESSION_HANDOFFS] == 2
+
+
 def test_with_update_agent_spans_the_activities_add_no_handoff_at_the_end() -> None:
     c = Call()
     activity(c, "front", 0.5)
@@ -392,6 +427,7 @@ def test_an_ended_session_drops_only_its_own_open_turns() -> None:
         "realtime_turns": 1,
         "realtime_pending": 0,
         "realtime_speech": 0,
+        "realtime_tools": 0,
     }
     added, _ = turn_end(c, kept, 1.0, 2.0, session=2)
     assert added == {sc.TURN_AGENT: "other"}
