@@ -32,9 +32,8 @@ from .scenario import (
     TTSCall,
     Turn,
     UserSpeech,
-    builtin_scenarios,
-    load_scenario,
 )
+from .scenario_load import builtin_scenarios, load_scenario
 from .truth import GroundTruth, TruthEvent
 
 __all__ = [

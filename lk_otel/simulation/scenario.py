@@ -17,17 +17,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Mapping
-from importlib import resources
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -60,8 +56,9 @@ class ScenarioError(ValueError):
     """A scenario that cannot be run; the message names the offending key and its path."""
 
 
-class _KeyError(ValueError):
-    """Raised inside a validator: the error belongs to ``key`` (a path below the model)."""
+class KeyedError(ValueError):
+    """Raised inside a validator: the error belongs to ``key`` (a path below the model);
+    ``scenario_load`` puts the key in the message."""
 
     def __init__(self, key: str, message: str) -> None:
         super().__init__(message)
@@ -225,19 +222,19 @@ class LLMCall(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> LLMCall:
         if self.tool_call is not None and self.tool_calls:
-            raise _KeyError("tool_calls", "give tool_call or tool_calls, not both")
+            raise KeyedError("tool_calls", "give tool_call or tool_calls, not both")
         if self.error is not None:
             if self.text or self.tools:
-                raise _KeyError("error", "a failing call has no text or tool calls")
+                raise KeyedError("error", "a failing call has no text or tool calls")
         elif not self.text.strip() and not self.tools:
-            raise _KeyError("text", "a call without tool_call needs text")
+            raise KeyedError("text", "a call without tool_call needs text")
         if self.cached_input_tokens > self.input_tokens:
-            raise _KeyError(
+            raise KeyedError(
                 "cached_input_tokens",
                 f"{self.cached_input_tokens} exceeds input_tokens {self.input_tokens}",
             )
         if self.duration < self.ttft:
-            raise _KeyError("duration", f"{self.duration} is shorter than ttft {self.ttft}")
+            raise KeyedError("duration", f"{self.duration} is shorter than ttft {self.ttft}")
         return self
 
 
@@ -310,7 +307,7 @@ class UserSpeech(_Model):
     def _interims_inside(self) -> UserSpeech:
         for i, interim in enumerate(self.interim or ()):
             if interim.at > self.speech_duration:
-                raise _KeyError(
+                raise KeyedError(
                     f"interim[{i}].at",
                     f"{interim.at:g} is after the end of the speech ({self.speech_duration:g} s)",
                 )
@@ -371,15 +368,15 @@ class Turn(_Model):
         for i, call in enumerate(self.llm):
             last = i == len(self.llm) - 1
             if call.error is not None and not last:
-                raise _KeyError(f"llm[{i + 1}]", "a failed LLM call ends the turn")
+                raise KeyedError(f"llm[{i + 1}]", "a failed LLM call ends the turn")
             if last and call.tools and call.wants_reply:
-                raise _KeyError(
+                raise KeyedError(
                     f"llm[{i}].tool_call" if call.tool_call else f"llm[{i}].tool_calls",
                     "livekit calls the LLM again after a tool call that returns a result; "
                     "add the follow-up call after it (or make every result null)",
                 )
             if not last and not (call.tools and call.wants_reply):
-                raise _KeyError(
+                raise KeyedError(
                     f"llm[{i + 1}]",
                     "only a call with a tool_call that returns a result is followed by "
                     "another LLM call in the same turn",
@@ -388,11 +385,11 @@ class Turn(_Model):
         self._fill(tts=tuple(e.for_text(t) for e, t in zip(self.tts, texts, strict=True)))
         if self.interrupt_after is not None:
             if not self.tts or self.tts[0].error is not None:
-                raise _KeyError("interrupt_after", "the reply plays no audio to interrupt")
+                raise KeyedError("interrupt_after", "the reply plays no audio to interrupt")
             assert self.tts[0].audio_duration is not None
             limit = self.tts[0].audio_duration - MIN_INTERRUPTION_DURATION
             if not 0 < self.interrupt_after < limit:
-                raise _KeyError(
+                raise KeyedError(
                     "interrupt_after",
                     f"must be > 0 and < {limit:g} s (the first spoken audio, "
                     f"{self.tts[0].audio_duration:g} s, minus livekit's "
@@ -401,9 +398,9 @@ class Turn(_Model):
         audio = self.tts[0].audio_duration if self.tts and self.tts[0].error is None else None
         for i, blip in enumerate(self.blips):
             if audio is None:
-                raise _KeyError(f"blips[{i}]", "the reply plays no audio to talk over")
+                raise KeyedError(f"blips[{i}]", "the reply plays no audio to talk over")
             if blip.at + blip.duration >= audio:
-                raise _KeyError(
+                raise KeyedError(
                     f"blips[{i}].at",
                     f"the blip must end within the first spoken audio ({audio:g} s)",
                 )
@@ -431,20 +428,20 @@ class Greeting(_Model):
             return data
         if data.get("mode", "say") != "generate":
             if data.get("llm") is not None:
-                raise _KeyError("llm", "only allowed with mode 'generate'")
+                raise KeyedError("llm", "only allowed with mode 'generate'")
             return data
         llm = data.get("llm") or {}
         if isinstance(llm, Mapping):
             text = data.get("text")
             if "text" in llm and llm["text"] != text:
-                raise _KeyError("llm.text", "the greeting's LLM speaks greeting.text")
+                raise KeyedError("llm.text", "the greeting's LLM speaks greeting.text")
             data = {**data, "llm": {**llm, "text": text}}
         return data
 
     @model_validator(mode="after")
     def _consistent(self) -> Greeting:
         if self.llm is not None and (self.llm.tools or self.llm.error):
-            raise _KeyError("llm", "a greeting's LLM call only speaks")
+            raise KeyedError("llm", "a greeting's LLM call only speaks")
         self._fill(tts=self.tts.for_text(self.text))
         return self
 
@@ -468,7 +465,7 @@ class Scenario(_Model):
             start = turn.user.start
             previous = self.turns[i - 1] if i > 0 else None
             if start is not None and previous is not None and previous.interrupt_after:
-                raise _KeyError(
+                raise KeyedError(
                     f"turns[{i}].user.start",
                     f"turns[{i - 1}].interrupt_after already starts this speech",
                 )
@@ -481,18 +478,18 @@ class Scenario(_Model):
                         else int(bool(self.greeting and self.greeting.llm))
                     )
                     if start.call >= calls:
-                        raise _KeyError(
+                        raise KeyedError(
                             f"turns[{i}].user.start.after", "the previous reply has no LLM call"
                         )
                 elif not reply_speaks:
-                    raise _KeyError(
+                    raise KeyedError(
                         f"turns[{i}].user.start.after", "the previous reply plays no audio"
                     )
             interrupts = (previous is not None and previous.interrupt_after is not None) or (
                 start is not None and start.after != "agent_audio_end"
             )
             if interrupts and turn.user.speech_duration <= MIN_INTERRUPTION_DURATION:
-                raise _KeyError(
+                raise KeyedError(
                     f"turns[{i}].user.speech_duration",
                     "the interrupting speech must last more than livekit's "
                     f"{MIN_INTERRUPTION_DURATION:g} s minimum interruption duration",
@@ -503,13 +500,13 @@ class Scenario(_Model):
                     talks_over = start.offset
                 last_blip = max(b.at + b.duration for b in previous.blips)
                 if talks_over is not None and talks_over < last_blip:
-                    raise _KeyError(
+                    raise KeyedError(
                         f"turns[{i}].user.start.offset",
                         f"the user speaks {talks_over:g} s into the reply, during "
                         f"turns[{i - 1}].blips (they end at {last_blip:g} s)",
                     )
             if turn.interrupt_after is not None and i == len(self.turns) - 1:
-                raise _KeyError(
+                raise KeyedError(
                     f"turns[{i}].interrupt_after",
                     "the last turn has no next user turn to interrupt with",
                 )
@@ -522,7 +519,7 @@ class Scenario(_Model):
         return _scale(self, 1.0 / speed)
 
     def to_dict(self) -> dict[str, Any]:
-        """The scenario as plain data (what :func:`load_scenario` accepts back)."""
+        """The scenario as plain data (what ``load_scenario`` accepts back)."""
         return self.model_dump(mode="json", by_alias=True)
 
 
@@ -556,128 +553,3 @@ def _scale(obj: Any, factor: float) -> Any:
         elif isinstance(value, (BaseModel, tuple)):
             changes[name] = _scale(value, factor)
     return obj.model_copy(update=changes)
-
-
-# --- loading -------------------------------------------------------------------------
-
-
-def load_scenario(
-    source: str | os.PathLike[str] | Mapping[str, Any] | Scenario | None = None,
-) -> Scenario:
-    """Validate a scenario from a mapping, a JSON file path, JSON text, or the name of a
-    built-in scenario (``default``, …); None → ``default``.
-
-    Raises :class:`ScenarioError` naming the offending key with its path.
-    """
-    if isinstance(source, Scenario):
-        return source
-    if source is None:
-        source = "default"
-    if isinstance(source, Mapping):
-        return parse_scenario(source)
-    if isinstance(source, str) and source.lstrip().startswith("{"):
-        return parse_scenario(_json(source, "<json text>"))
-    if isinstance(source, str) and source in builtin_scenarios():
-        text = resources.files(__package__).joinpath(f"scenarios/{source}.json").read_text()
-        return parse_scenario(_json(text, f"{source}.json"))
-    path = Path(source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ScenarioError(
-            f"cannot read scenario file {str(path)!r}: {e} "
-            f"(built-in scenarios: {', '.join(builtin_scenarios())})"
-        ) from e
-    return parse_scenario(_json(text, str(path)))
-
-
-def builtin_scenarios() -> list[str]:
-    """The names of the scenarios shipped in ``lk_otel/simulation/scenarios``."""
-    folder = resources.files(__package__).joinpath("scenarios")
-    return sorted(
-        p.name[: -len(".json")]
-        for p in folder.iterdir()
-        if p.name.endswith(".json") and not p.name.endswith(".schema.json")
-    )
-
-
-def parse_scenario(data: Any) -> Scenario:
-    """Validate plain data as a Scenario; errors become one :class:`ScenarioError`."""
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as e:
-        raise ScenarioError(_describe(e)) from None
-
-
-def _json(text: str, origin: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ScenarioError(f"{origin}: invalid JSON: {e}") from e
-
-
-def _path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for key in loc:
-        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
-    return out
-
-
-_MESSAGES = {
-    "extra_forbidden": "unknown key",
-    "missing": "required",
-    "greater_than_equal": "must be >= {ge}",
-    "greater_than": "must be > {gt}",
-    "less_than_equal": "must be <= {le}",
-    "less_than": "must be < {lt}",
-    "finite_number": "must be a finite number",
-    "float_type": "expected a number of seconds",
-    "int_type": "expected an integer",
-    "string_type": "expected a string",
-    "string_too_short": "must not be empty",
-    "string_pattern_mismatch": "must match {pattern}",
-    "too_short": "must not be empty",
-    "bool_type": "expected true or false",
-}
-
-
-def _errors(error: ValidationError, prefix: tuple[int | str, ...] = ()) -> list[str]:
-    out: list[str] = []
-    items = error.errors()
-    failed = [prefix + tuple(item["loc"]) for item in items]
-    for item in items:
-        loc = prefix + tuple(item["loc"])
-        if item["type"] == "default_factory_not_called":
-            continue  # a consequence of an error reported on a field it depends on
-        if item["type"] == "too_short" and any(f[: len(loc)] == loc != f for f in failed):
-            continue  # items of the list failed: those errors say why
-        cause = (item.get("ctx") or {}).get("error")
-        if isinstance(cause, ValidationError):  # a model validated inside a validator
-            out += _errors(cause, loc)
-            continue
-        if isinstance(cause, _KeyError):
-            where = _path(loc)
-            key = cause.key
-            out.append(f"{where}{'' if key.startswith('[') or not where else '.'}{key}: {cause}")
-            continue
-        template = _MESSAGES.get(item["type"])
-        if template is not None:
-            ctx = {
-                k: f"{v:g}" if isinstance(v, float) else v
-                for k, v in (item.get("ctx") or {}).items()
-            }
-            message = template.format(**ctx)
-        else:
-            message = item["msg"].removeprefix("Value error, ")
-        if item["type"] not in ("missing", "extra_forbidden") and item["type"] in _MESSAGES:
-            message += f", got {item['input']!r}"
-        elif item["type"] == "extra_forbidden":
-            message += f" {loc[-1]!r}"
-        out.append(f"{_path(loc) or 'scenario'}: {message}")
-    return out
-
-
-def _describe(error: ValidationError) -> str:
-    """All errors, the first one first: ``turns[2].llm[0].ttft: must be >= 0, got -1``."""
-    errors = _errors(error)
-    return "; ".join(errors) if errors else str(error)
