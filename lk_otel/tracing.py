@@ -17,7 +17,7 @@ from typing import Any
 from opentelemetry.sdk.trace import SpanLimits, TracerProvider
 
 from . import _compat
-from .configure.backends import BackendArg, ExportTarget
+from .configure.backends import ExportTarget
 from .configure.config import (
     DEFAULT_FLUSH_TIMEOUT,
     DEFAULT_MAX_QUEUE_SIZE,
@@ -34,6 +34,7 @@ from .configure.lifecycle import (
     register_job_flush,
     run_bounded,
 )
+from .configure.selection import BackendArg
 from .export.backend import BackendExporter
 from .export.factory import create_span_exporter
 from .routing import handover_processor

@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 import lk_otel
 from lk_otel import OTLP, ConfigError, Console, File, Jaeger, Langfuse, setup_tracing
-from lk_otel.configure.backends import ExportTarget, coerce_backends
+from lk_otel.configure.backends import ExportTarget
 from lk_otel.configure.env import parse_count, parse_flag, parse_positive_float, parse_text
 from lk_otel.configure.headers import (
     GRPC_HEADERS_BUDGET,
@@ -33,6 +33,7 @@ from lk_otel.configure.redaction import (
 )
 from lk_otel.configure.resource import check_attributes
 from lk_otel.configure.sampling import validate_sample_rate
+from lk_otel.configure.selection import coerce_backends
 from lk_otel.configure.urls import (
     is_loopback,
     validate_endpoint,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lk_otel.configure.backends import BY_NAME, backends_from_env
 from lk_otel.configure.env import environ, parse_positive_float
+from lk_otel.configure.selection import BY_NAME, backends_from_env
 from lk_otel.errors import ConfigError
 from lk_otel.export.check import CHECK_SPAN_NAME, DEFAULT_TIMEOUT, CheckResult, check_backends
 

@@ -14,7 +14,8 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from .. import semconv as sc
-from ..configure.backends import Backend, File, backend_from_name, backends_from_env
+from ..configure.backends import Backend, File
+from ..configure.selection import backend_from_name, backends_from_env
 from ..errors import ConfigError
 from ..tracing import setup_tracing
 

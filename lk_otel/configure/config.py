@@ -17,10 +17,11 @@ from opentelemetry.sdk.trace.sampling import Sampler
 
 from ..enrich.options import EnrichOptions
 from ..errors import ConfigError
-from .backends import MAPPINGS, Backend, BackendArg, ExportTarget, coerce_backends
+from .backends import MAPPINGS, Backend, ExportTarget
 from .env import Environ, environ, first_env, parse_bool, parse_flag, parse_positive_float
 from .resource import build_resource, check_attributes
 from .sampling import build_sampler
+from .selection import BackendArg, coerce_backends
 
 DEFAULT_FLUSH_TIMEOUT = 5.0
 DEFAULT_RETRY_INTERVAL = 5.0

@@ -24,7 +24,8 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from .. import __version__
-from ..configure.backends import Backend, ExportTarget, backend_from_name, coerce_backends
+from ..configure.backends import Backend, ExportTarget
+from ..configure.selection import backend_from_name, coerce_backends
 from ..configure.env import Environ, environ, parse_positive_float
 from ..configure.redaction import redact_text
 from ..configure.resource import build_resource

@@ -13,10 +13,11 @@ from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 
 from .. import _compat
-from ..configure.backends import Backend, BackendArg, ExportTarget, coerce_backends
+from ..configure.backends import Backend, ExportTarget
 from ..configure.config import TracingConfig
 from ..configure.env import environ
 from ..configure.resource import build_resource
+from ..configure.selection import BackendArg, coerce_backends
 from ..export.factory import create_metric_exporter
 from ..export.quiet_metrics import QuietMetricExporter
 from . import realtime

@@ -11,6 +11,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from unit_helpers import error
 
 from lk_otel.configure import backends as b
+from lk_otel.configure import selection as sel
 from lk_otel.configure.backends import (
     OTLP,
     Console,
@@ -590,12 +591,12 @@ def test_file_not_writable_as_seen_by_access(tmp_path, monkeypatch: pytest.Monke
 
 
 def test_backend_from_name() -> None:
-    assert b.backend_from_name(" Langfuse ") == Langfuse()
-    assert b.backend_from_name("otlp") == OTLP()
-    assert b.backend_from_name("JAEGER") == Jaeger()
-    assert b.backend_from_name("console") == Console()
-    assert b.backend_from_name("file") == File()
-    assert error(b.backend_from_name, "zipkin") == (
+    assert sel.backend_from_name(" Langfuse ") == Langfuse()
+    assert sel.backend_from_name("otlp") == OTLP()
+    assert sel.backend_from_name("JAEGER") == Jaeger()
+    assert sel.backend_from_name("console") == Console()
+    assert sel.backend_from_name("file") == File()
+    assert error(sel.backend_from_name, "zipkin") == (
         "backend: unknown name 'zipkin'; choose from otlp, jaeger, langfuse, console, file"
     )
 
@@ -614,7 +615,7 @@ def test_backend_from_name() -> None:
     ],
 )
 def test_backends_from_env(env: dict, expected: list) -> None:
-    assert b.backends_from_env(env) == expected
+    assert sel.backends_from_env(env) == expected
 
 
 def test_check_compression() -> None:
@@ -630,10 +631,10 @@ def test_check_compression() -> None:
 
 
 def test_coerce_unset_chooses_from_the_environment(caplog: pytest.LogCaptureFixture) -> None:
-    assert b.coerce_backends(None, KEYS) == [Langfuse()]
+    assert sel.coerce_backends(None, KEYS) == [Langfuse()]
     assert caplog.records == []
     with caplog.at_level(logging.INFO, logger="lk_otel"):
-        assert b.coerce_backends(None, {}) == [OTLP()]
+        assert sel.coerce_backends(None, {}) == [OTLP()]
     assert [(r.name, r.levelno, r.getMessage()) for r in caplog.records] == [
         (
             "lk_otel",
@@ -646,12 +647,16 @@ def test_coerce_unset_chooses_from_the_environment(caplog: pytest.LogCaptureFixt
 
 def test_coerce_single_items_and_lists() -> None:
     exporter = InMemorySpanExporter()
-    assert b.coerce_backends("console", {}) == [Console()]
-    assert b.coerce_backends(Jaeger(), {}) == [Jaeger()]
-    assert b.coerce_backends(exporter, {}) == [exporter]
-    assert b.coerce_backends(["console", Jaeger(), exporter], {}) == [Console(), Jaeger(), exporter]
-    assert b.coerce_backends(("file",), {}) == [File()]
-    assert b.coerce_backends(iter(["console"]), {}) == [Console()]
+    assert sel.coerce_backends("console", {}) == [Console()]
+    assert sel.coerce_backends(Jaeger(), {}) == [Jaeger()]
+    assert sel.coerce_backends(exporter, {}) == [exporter]
+    assert sel.coerce_backends(["console", Jaeger(), exporter], {}) == [
+        Console(),
+        Jaeger(),
+        exporter,
+    ]
+    assert sel.coerce_backends(("file",), {}) == [File()]
+    assert sel.coerce_backends(iter(["console"]), {}) == [Console()]
 
 
 @pytest.mark.parametrize(
@@ -690,21 +695,21 @@ def test_coerce_single_items_and_lists() -> None:
     ],
 )
 def test_coerce_errors(backend: object, message: str) -> None:
-    assert error(b.coerce_backends, backend, {}) == message
+    assert error(sel.coerce_backends, backend, {}) == message
 
 
 def test_duplicates() -> None:
     exporter = InMemorySpanExporter()
-    assert error(b.reject_duplicates, [Console(), exporter, exporter], {}) == (
+    assert error(sel.reject_duplicates, [Console(), exporter, exporter], {}) == (
         f"backend: items 2 and 3 both export to {exporter!r} (same kind, endpoint and headers); "
         "remove one"
     )
     # unresolvable entries and backends without traces are skipped here
-    b.reject_duplicates([Langfuse(), Langfuse()], {})
-    b.reject_duplicates([OTLP(protocol="x"), OTLP(protocol="x")], {})  # type: ignore[arg-type]
-    b.reject_duplicates([Console(), InMemorySpanExporter(), InMemorySpanExporter()], {})
-    b.reject_duplicates([OTLP(), OTLP(headers={"a": "1"}), Jaeger(protocol="http/protobuf")], {})
-    assert error(b.reject_duplicates, [OTLP(), Console(), Jaeger()], {}) == (
+    sel.reject_duplicates([Langfuse(), Langfuse()], {})
+    sel.reject_duplicates([OTLP(protocol="x"), OTLP(protocol="x")], {})  # type: ignore[arg-type]
+    sel.reject_duplicates([Console(), InMemorySpanExporter(), InMemorySpanExporter()], {})
+    sel.reject_duplicates([OTLP(), OTLP(headers={"a": "1"}), Jaeger(protocol="http/protobuf")], {})
+    assert error(sel.reject_duplicates, [OTLP(), Console(), Jaeger()], {}) == (
         "backend: items 1 and 3 both export to jaeger (http://localhost:4317, grpc) (same kind, "
         "endpoint and headers); remove one"
     )
@@ -718,7 +723,7 @@ class _NoTraces(b.Backend):
 
 
 def test_duplicates_skip_backends_that_resolve_to_nothing() -> None:
-    assert b.reject_duplicates([_NoTraces(), _NoTraces()], {}) is None
+    assert sel.reject_duplicates([_NoTraces(), _NoTraces()], {}) is None
 
 
 def test_duplicates_are_found_after_entries_that_do_not_resolve() -> None:
@@ -726,8 +731,8 @@ def test_duplicates_are_found_after_entries_that_do_not_resolve() -> None:
         "backend: items 2 and 3 both export to console (stdout) (same kind, endpoint and "
         "headers); remove one"
     )
-    assert error(b.reject_duplicates, [Langfuse(), Console(), Console()], {}) == message
-    assert error(b.reject_duplicates, [_NoTraces(), Console(), Console()], {}) == message
+    assert error(sel.reject_duplicates, [Langfuse(), Console(), Console()], {}) == message
+    assert error(sel.reject_duplicates, [_NoTraces(), Console(), Console()], {}) == message
 
 
 def test_a_name_of_none_is_refused() -> None:
