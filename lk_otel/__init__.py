@@ -5,8 +5,8 @@ from __future__ import annotations
 from .configure.backends import OTLP, Console, File, Jaeger, Langfuse
 from .errors import ConfigError
 from .tracing import TracingHandle, setup_tracing
+from .version import __version__
 
-__version__ = "0.1.0"
 __all__ = [
     "OTLP",
     "ConfigError",

@@ -23,13 +23,13 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from .. import __version__
 from ..configure.backends import Backend, ExportTarget
-from ..configure.selection import backend_from_name, coerce_backends
 from ..configure.env import Environ, environ, parse_positive_float
 from ..configure.redaction import redact_text
 from ..configure.resource import build_resource
+from ..configure.selection import backend_from_name, coerce_backends
 from ..errors import ConfigError
+from ..version import __version__
 from . import diagnostics
 from .explain import READ_LIMIT, HttpAnswer, explain, target_secrets
 from .factory import create_span_exporter
