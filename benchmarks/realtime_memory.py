@@ -3,7 +3,8 @@
 Drives ``TurnCorrelator`` (the pure core, no SDK) with the span records of a realtime call as
 livekit 1.8 emits them: per turn the user's ``user_speaking``, an ``agent_turn`` with one
 ``realtime_inference`` (its ``lk.realtime_model_metrics``) and ``agent_speaking``. Prints the
-traced heap growth from turn 500 to turn 10,500, per turn.
+traced heap growth from turn 500 to turn 10,500, per turn, without and with a tool call in
+every turn (``function_tool``, a tool a handoff could name).
 ``python benchmarks/realtime_memory.py`` from the repo root.
 """
 
@@ -51,11 +52,13 @@ class Session:
         self.c.end(SpanEnded(sid, name, round(start * S), round(end * S), attrs))
         return sid
 
-    def turn(self, n: int) -> None:
+    def turn(self, n: int, tool: bool) -> None:
         at = 10.0 * n
         self.span(sc.SPAN_USER_SPEAKING, 1, at + 1.0, at + 2.0)
         turn = next(self.ids)
         self.c.start(SpanStarted(turn, 1, "agent_turn", round((at + 2.0) * S)))
+        if tool:
+            self.span(sc.SPAN_FUNCTION_TOOL, turn, at + 2.0, at + 2.1, **{"gen_ai.tool.name": "f"})
         self.span(
             sc.SPAN_REALTIME_INFERENCE,
             turn,
@@ -67,22 +70,29 @@ class Session:
         self.c.end(SpanEnded(turn, "agent_turn", round((at + 2.0) * S), round((at + 3.3) * S), {}))
 
 
-def main() -> None:
+def measure(tool: bool) -> None:
+    """One session of TURNS turns: print the heap growth after the warm-up, per turn."""
     session = Session()
     tracemalloc.start()
     for n in range(TURNS):
         if n == WARMUP:
             gc.collect()
             base = tracemalloc.get_traced_memory()[0]
-        session.turn(n)
+        session.turn(n, tool)
     gc.collect()
     grown = tracemalloc.get_traced_memory()[0] - base
     tracemalloc.stop()
     per_turn = grown / (TURNS - WARMUP)
     print(
-        f"realtime session, turns {WARMUP:,} -> {TURNS:,}: traced heap +{grown / 1e6:.2f} MB "
-        f"({per_turn:.0f} B/turn); state kept: {session.c.tracked()}"
+        f"realtime session{', a tool call per turn' if tool else ''}, turns {WARMUP:,} -> "
+        f"{TURNS:,}: traced heap +{grown / 1e6:.2f} MB ({per_turn:.0f} B/turn); state kept: "
+        f"{session.c.tracked()}"
     )
+
+
+def main() -> None:
+    measure(tool=False)
+    measure(tool=True)
 
 
 if __name__ == "__main__":
