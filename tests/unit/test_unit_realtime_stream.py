@@ -315,13 +315,26 @@ def tool(c: Call, name: str, start: float, stop: float) -> None:
 def test_a_tool_ending_while_the_update_agent_span_is_open_is_not_its_tool() -> None:
     c = Call()
     tool(c, "lookup", 1.0, 2.0)
-    tool(c, "to_back", 3.0, 3.5)
+    tool(c, "to_back", 3.0, 3.6)  # ends as the update_agent span starts: still its tool
     update = c.start(sc.SPAN_UPDATE_AGENT, 3.6)
-    tool(c, "late", 3.61, 3.65)  # ends inside the open span: kept apart from the one before
-    assert c.t.tracked()["realtime_tools"] == 2
+    for n in range(3):  # end inside the open span: kept beside the one before it
+        tool(c, f"late{n}", 3.61, 3.62 + n / 100)
+    assert c.t.tracked()["realtime_tools"] == 4
     (_, notice) = c.end(update, sc.SPAN_UPDATE_AGENT, 3.6, 3.7, **{sc.LK_AGENT_LABEL: "back"})
     assert isinstance(notice, HandoffDone) and notice.handoff.tool == "to_back"
-    assert c.t.tracked()["realtime_tools"] == 1
+    assert c.t.tracked()["realtime_tools"] == 1  # late2: a later handoff may still name it
+
+
+def test_two_open_handoff_spans_each_keep_the_tool_they_may_name() -> None:
+    c = Call()
+    first = c.start(sc.SPAN_START_AGENT_ACTIVITY, 3.0)
+    tool(c, "a", 3.1, 3.2)
+    tool(c, "b", 3.3, 3.6)  # ends as the update_agent span starts
+    update = c.start(sc.SPAN_UPDATE_AGENT, 3.6)
+    c.end(first, sc.SPAN_START_AGENT_ACTIVITY, 3.0, 3.7, **{sc.LK_AGENT_LABEL: "front"})
+    assert c.t.tracked()["realtime_tools"] == 1  # "a" is before every open span's tool
+    (_, notice) = c.end(update, sc.SPAN_UPDATE_AGENT, 3.6, 3.8, **{sc.LK_AGENT_LABEL: "back"})
+    assert isinstance(notice, HandoffDone) and notice.handoff.tool == "b"
 
 
 def test_a_long_session_keeps_only_the_tool_a_handoff_could_still_name() -> None:
